@@ -1,0 +1,235 @@
+import Foundation
+import Logging
+import PerfCore
+import PerfWire
+import Subprocess
+
+/// What the user asked `perfctl run` to do.
+public struct RunRequest: Sendable {
+    public var cluster: ClusterConfig
+    public var caseConfig: CaseConfig
+    public var vendor: VendorConfig
+    public var preset: String?
+    public var overrides: CaseOverrides
+    /// The command line, recorded in run.json.
+    public var commandLine: [String]
+    /// Seconds between SIGTERM and SIGKILL when ranks are stopped.
+    public var killGraceSeconds: Double
+
+    public init(
+        cluster: ClusterConfig, caseConfig: CaseConfig, vendor: VendorConfig, preset: String?,
+        overrides: CaseOverrides, commandLine: [String], killGraceSeconds: Double = 10
+    ) {
+        self.cluster = cluster
+        self.caseConfig = caseConfig
+        self.vendor = vendor
+        self.preset = preset
+        self.overrides = overrides
+        self.commandLine = commandLine
+        self.killGraceSeconds = killGraceSeconds
+    }
+}
+
+/// Progress of a run, for the CLI to print.
+public enum RunEvent: Sendable {
+    case planned(RunPlan, runDirectory: String)
+    case connected(host: String, hello: AgentHello)
+    case roundStarted(round: Int, of: Int)
+    case node(NodeEvent)
+    case roundFinished(RoundResult, metrics: [PlannedMetric])
+}
+
+/// How a run ended.
+public struct RunOutcome: Sendable {
+    public var runDirectory: String
+    public var record: RunRecord
+    public var caseResult: CaseResult
+    public var rounds: [RoundResult]
+    /// The text of summary.md.
+    public var summary: String
+}
+
+/// Runs a case on the cluster: plan, connect every node's agent, run the rounds,
+/// collect logs as they stream, judge every round and write the results tree.
+public struct RunCoordinator: Sendable {
+    private let request: RunRequest
+    private let agentExecutable: String
+    private let onEvent: @Sendable (RunEvent) -> Void
+
+    public init(request: RunRequest, agentExecutable: String, onEvent: @escaping @Sendable (RunEvent) -> Void) {
+        self.request = request
+        self.agentExecutable = agentExecutable
+        self.onEvent = onEvent
+    }
+
+    public func run() async throws -> RunOutcome {
+        let startedAt = Date()
+        let results = request.cluster.resultsDirectory
+        let runID = try RunDirectory.allocate(in: results, caseName: request.caseConfig.name, date: startedAt)
+        let runDirectory = FilePaths.join(results, runID)
+        let plan = try Planner.plan(
+            cluster: request.cluster, case: request.caseConfig, vendor: request.vendor, preset: request.preset,
+            overrides: request.overrides, runID: runID)
+        try Self.requireLocal(plan, clusterFile: request.cluster.file)
+        onEvent(.planned(plan, runDirectory: runDirectory))
+
+        var record = RunRecord(
+            runID: runID, status: .running, startedAt: Timestamp.iso8601(startedAt), perfctlVersion: PerfVersion.string,
+            protocolVersion: WireProtocol.version, commandLine: request.commandLine,
+            cluster: try ConfigFileRecord(hashing: request.cluster.file),
+            caseFile: try ConfigFileRecord(hashing: request.caseConfig.file),
+            vendor: try ConfigFileRecord(hashing: request.vendor.file),
+            hosts: plan.nodes.map { HostRecord(name: $0.hostName, address: $0.address, nodeRank: $0.nodeRank) },
+            plan: plan)
+        try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
+
+        let (links, agents) = try await connect(plan, runDirectory: runDirectory, record: &record)
+        try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
+
+        var rounds: [RoundResult] = []
+        var abortReason: String?
+        for round in 1...plan.rounds {
+            onEvent(.roundStarted(round: round, of: plan.rounds))
+            let (result, lostNodes) = await runRound(round, plan: plan, links: links, runDirectory: runDirectory)
+            rounds.append(result)
+            try ResultsWriter.write(
+                result, to: FilePaths.join(runDirectory, "\(plan.caseName)/round\(round)/result.json"))
+            onEvent(.roundFinished(result, metrics: plan.metrics))
+            if !lostNodes.isEmpty {
+                abortReason = "lost the agent on \(lostNodes.joined(separator: ", ")); later rounds were not run"
+                break
+            }
+        }
+        for link in links { await link.close() }
+        for agent in agents { _ = await agent.value }
+
+        let caseResult = CaseResult(plan: plan, rounds: rounds)
+        record.endedAt = Timestamp.iso8601()
+        record.abortReason = abortReason
+        record.status = abortReason != nil ? .aborted : (caseResult.verdict == .passed ? .passed : .failed)
+        try ResultsWriter.write(caseResult, to: FilePaths.join(runDirectory, "\(plan.caseName)/result.json"))
+        let summary = SummaryRenderer.markdown(
+            record: record, caseResult: caseResult, rounds: rounds, runDirectory: runDirectory)
+        try AtomicFile.write(summary, to: FilePaths.join(runDirectory, "summary.md"))
+        try AtomicFile.write(SummaryRenderer.csv(caseResult: caseResult), to: FilePaths.join(runDirectory, "summary.csv"))
+        try AtomicFile.write(
+            SummaryRenderer.failuresLog(rounds: rounds, abortReason: abortReason),
+            to: FilePaths.join(runDirectory, "failures.log"))
+        try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
+        return RunOutcome(runDirectory: runDirectory, record: record, caseResult: caseResult, rounds: rounds, summary: summary)
+    }
+
+    private static func requireLocal(_ plan: RunPlan, clusterFile: String) throws(UserError) {
+        if let remote = plan.nodes.first(where: { !$0.isLocal }) {
+            throw UserError(
+                "host \(remote.hostName) (\(remote.address)) is not this machine; this perfctl version reaches local hosts only (SSH comes next)",
+                at: clusterFile, fix: "list only localhost in hosts:, or run with --nnodes 1 if localhost is first")
+        }
+    }
+
+    /// Starts every node's agent and says hello; fails naming every host that could not be reached.
+    private func connect(
+        _ plan: RunPlan, runDirectory: String, record: inout RunRecord
+    ) async throws -> ([NodeLink], [Task<TerminationStatus?, Never>]) {
+        var links: [NodeLink] = []
+        var agents: [Task<TerminationStatus?, Never>] = []
+        var errors: [UserError] = []
+        for node in plan.nodes {
+            let transport = LocalAgentTransport(
+                agentExecutable: agentExecutable, agentRoot: request.cluster.agentRoot,
+                stderrPath: FilePaths.join(runDirectory, "agent-\(node.hostName).log"))
+            let (channel, process) = try transport.open()
+            let link = NodeLink(
+                node: node, channel: channel, collector: LogCollector(runDirectory: runDirectory),
+                onEvent: { [onEvent] event in onEvent(.node(event)) })
+            await link.startReading()
+            links.append(link)
+            agents.append(process)
+        }
+        await withTaskGroup(of: (Int, Result<AgentHello, UserError>).self) { group in
+            for (index, link) in links.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await link.greet()))
+                    } catch let error as UserError {
+                        return (index, .failure(error))
+                    } catch {
+                        return (index, .failure(UserError("\(error)", at: "host \(link.node.hostName)")))
+                    }
+                }
+            }
+            for await (index, result) in group {
+                switch result {
+                case .success(let hello):
+                    record.hosts[index].hostname = hello.hostname
+                    record.hosts[index].agentVersion = hello.agentVersion
+                    record.hosts[index].protocolVersion = hello.protocolVersion
+                    onEvent(.connected(host: plan.nodes[index].hostName, hello: hello))
+                case .failure(let error):
+                    errors.append(error)
+                }
+            }
+        }
+        guard errors.isEmpty else {
+            for link in links { await link.close() }
+            throw UserErrors(errors)
+        }
+        return (links, agents)
+    }
+
+    /// Runs one round on every node and judges it; also returns the nodes whose agent was lost.
+    private func runRound(
+        _ round: Int, plan: RunPlan, links: [NodeLink], runDirectory: String
+    ) async -> (RoundResult, lostNodes: [String]) {
+        let key = RoundKey(runID: plan.runID, caseName: plan.caseName, round: round)
+        let began = Date()
+        var finished: [Int: RoundFinished] = [:]
+        var failures: [String] = []
+        var lost: [String] = []
+        await withTaskGroup(of: (Int, Result<RoundFinished, UserError>).self) { group in
+            for link in links {
+                let node = link.node
+                let start = StartRound(
+                    key: key, nodeRank: node.nodeRank, runtime: plan.runtime, ranks: node.ranks,
+                    timeoutSeconds: plan.roundTimeout, killGraceSeconds: request.killGraceSeconds)
+                group.addTask {
+                    do {
+                        return (node.nodeRank, .success(try await link.runRound(start)))
+                    } catch let error as UserError {
+                        return (node.nodeRank, .failure(error))
+                    } catch {
+                        return (node.nodeRank, .failure(UserError("\(error)", at: "host \(node.hostName)")))
+                    }
+                }
+            }
+            for await (nodeRank, result) in group {
+                switch result {
+                case .success(let outcome):
+                    finished[nodeRank] = outcome
+                case .failure(let error):
+                    failures.append(error.description)
+                    lost.append(plan.nodes[nodeRank].hostName)
+                    for link in links { await link.cancel(key, reason: "\(error.location ?? "a node") failed") }
+                }
+            }
+        }
+        let ended = Date()
+        var inputs: [RoundEvaluator.RankInput] = []
+        for node in plan.nodes {
+            let exits = finished[node.nodeRank]?.exits ?? []
+            for launch in node.ranks {
+                let log = FilePaths.join(LogCollector.nodeDirectory(key, node: node), "rank\(launch.rank).out.log")
+                let exit = exits.first { $0.rank == launch.rank }
+                    ?? RankExit(rank: launch.rank, launchError: "no exit status: the node's agent was lost")
+                let scan = (try? PerfLogScanner.scan(file: FilePaths.join(runDirectory, log))) ?? PerfLogScanResult()
+                inputs.append(RoundEvaluator.RankInput(
+                    rank: launch.rank, nodeRank: node.nodeRank, host: node.hostName, log: log, exit: exit, scan: scan))
+            }
+        }
+        let result = RoundEvaluator.evaluate(
+            round: round, ranks: inputs, metrics: plan.metrics, startedAt: Timestamp.iso8601(began),
+            endedAt: Timestamp.iso8601(ended), durationSeconds: ended.timeIntervalSince(began),
+            extraFailures: failures)
+        return (result, lost)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Synchronization
+import SystemPackage
+
+/// The peer closed the stream or broke the protocol.
+public struct ChannelError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
+/// Framed JSON messages over a pair of file descriptors (pipes, sockets, an SSH
+/// channel bridged by `perf-agent dial`): the one transport-independent link
+/// between controller and agent.
+///
+/// A dedicated thread reads and decodes; `incoming` delivers messages in order
+/// and finishes at end of stream. `send` writes whole frames, one at a time.
+public final class MessageChannel<Outgoing: Encodable & Sendable, Incoming: Decodable & Sendable>: Sendable {
+    /// Messages from the peer, in order; finishes when the peer closes, throws on a broken stream.
+    public let incoming: AsyncThrowingStream<Incoming, any Error>
+    private let output: Mutex<FileDescriptor?>
+
+    /// Takes ownership of both descriptors: `input` closes at end of stream, `output` on `closeOutput()`.
+    public init(input: FileDescriptor, output: FileDescriptor) {
+        self.output = Mutex(output)
+        let (stream, continuation) = AsyncThrowingStream<Incoming, any Error>.makeStream()
+        incoming = stream
+        let reader = Thread { Self.readLoop(input, into: continuation) }
+        reader.name = "perf-wire-reader"
+        reader.start()
+    }
+
+    /// Sends one message; throws when the peer is gone.
+    public func send(_ message: Outgoing) throws {
+        let payload = try Array(JSONEncoder().encode(message))
+        let frame = Framing.frame(payload)
+        try output.withLock { descriptor in
+            guard let descriptor else { throw ChannelError("the channel is closed") }
+            do {
+                _ = try descriptor.writeAll(frame)
+            } catch {
+                throw ChannelError("cannot send to the peer: \(error)")
+            }
+        }
+    }
+
+    /// Closes the sending side: the peer reads end of stream.
+    public func closeOutput() {
+        output.withLock { descriptor in
+            try? descriptor?.close()
+            descriptor = nil
+        }
+    }
+
+    private static func readLoop(
+        _ input: FileDescriptor, into continuation: AsyncThrowingStream<Incoming, any Error>.Continuation
+    ) {
+        defer { try? input.close() }
+        var decoder = FrameDecoder()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let json = JSONDecoder()
+        while true {
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { try input.read(into: $0, retryOnInterrupt: true) }
+            } catch {
+                continuation.finish(throwing: ChannelError("reading from the peer failed: \(error)"))
+                return
+            }
+            if count == 0 {
+                if decoder.pendingByteCount > 0 {
+                    continuation.finish(throwing: ChannelError(
+                        "the peer closed the stream in the middle of a message (\(decoder.pendingByteCount) bytes pending)"))
+                } else {
+                    continuation.finish()
+                }
+                return
+            }
+            decoder.append(buffer[0..<count])
+            do {
+                while let frame = try decoder.nextFrame() {
+                    continuation.yield(try json.decode(Incoming.self, from: Data(frame)))
+                }
+            } catch {
+                continuation.finish(throwing: ChannelError("the peer sent a message this version cannot read: \(error)"))
+                return
+            }
+        }
+    }
+}
+
+/// The controller's end of an agent link.
+public typealias ControllerChannel = MessageChannel<ControllerMessage, AgentMessage>
+/// The agent's end of a controller link.
+public typealias AgentChannel = MessageChannel<AgentMessage, ControllerMessage>

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Each message travels as `{"type": "<case>", "body": {...}}` in one frame.
+private enum EnvelopeKey: String, CodingKey {
+    case type, body
+}
+
+extension ControllerMessage: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: EnvelopeKey.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "hello": self = .hello(try container.decode(ControllerHello.self, forKey: .body))
+        case "startRound": self = .startRound(try container.decode(StartRound.self, forKey: .body))
+        case "cancelRound": self = .cancelRound(try container.decode(CancelRound.self, forKey: .body))
+        case "goodbye": self = .goodbye
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: container, debugDescription: "unknown controller message type '\(other)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: EnvelopeKey.self)
+        switch self {
+        case .hello(let body): try container.encode("hello", forKey: .type); try container.encode(body, forKey: .body)
+        case .startRound(let body):
+            try container.encode("startRound", forKey: .type); try container.encode(body, forKey: .body)
+        case .cancelRound(let body):
+            try container.encode("cancelRound", forKey: .type); try container.encode(body, forKey: .body)
+        case .goodbye: try container.encode("goodbye", forKey: .type)
+        }
+    }
+}
+
+extension AgentMessage: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: EnvelopeKey.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "hello": self = .hello(try container.decode(AgentHello.self, forKey: .body))
+        case "rankStarted": self = .rankStarted(try container.decode(RankStarted.self, forKey: .body))
+        case "rankEnded": self = .rankEnded(try container.decode(RankEnded.self, forKey: .body))
+        case "logChunk": self = .logChunk(try container.decode(LogChunk.self, forKey: .body))
+        case "roundFinished": self = .roundFinished(try container.decode(RoundFinished.self, forKey: .body))
+        case "failure": self = .failure(try container.decode(AgentFailure.self, forKey: .body))
+        case let other:
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: container, debugDescription: "unknown agent message type '\(other)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: EnvelopeKey.self)
+        switch self {
+        case .hello(let body): try container.encode("hello", forKey: .type); try container.encode(body, forKey: .body)
+        case .rankStarted(let body):
+            try container.encode("rankStarted", forKey: .type); try container.encode(body, forKey: .body)
+        case .rankEnded(let body):
+            try container.encode("rankEnded", forKey: .type); try container.encode(body, forKey: .body)
+        case .logChunk(let body):
+            try container.encode("logChunk", forKey: .type); try container.encode(body, forKey: .body)
+        case .roundFinished(let body):
+            try container.encode("roundFinished", forKey: .type); try container.encode(body, forKey: .body)
+        case .failure(let body):
+            try container.encode("failure", forKey: .type); try container.encode(body, forKey: .body)
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import PerfCore
+
+/// The agent protocol's version. Controller and agent refuse each other when it differs.
+public enum WireProtocol {
+    public static let version = 1
+    /// Largest frame either side accepts; a bigger one is a protocol error.
+    public static let maximumFrameBytes = 16 << 20
+    /// Largest log chunk an agent sends in one message.
+    public static let maximumChunkBytes = 256 << 10
+}
+
+/// Sent by the controller when it connects.
+public struct ControllerHello: Sendable, Equatable, Codable {
+    public var protocolVersion: Int
+    public var controllerVersion: String
+    /// Controller wall clock, nanoseconds since 1970, when sent.
+    public var sentAtNanoseconds: Int64
+
+    public init(protocolVersion: Int = WireProtocol.version, controllerVersion: String, sentAtNanoseconds: Int64) {
+        self.protocolVersion = protocolVersion
+        self.controllerVersion = controllerVersion
+        self.sentAtNanoseconds = sentAtNanoseconds
+    }
+}
+
+/// The agent's answer to `ControllerHello`.
+public struct AgentHello: Sendable, Equatable, Codable {
+    public var protocolVersion: Int
+    public var agentVersion: String
+    public var hostname: String
+    public var pid: Int32
+    /// Agent wall clock, nanoseconds since 1970, when sent.
+    public var agentClockNanoseconds: Int64
+    /// Runtimes this agent can start ranks with.
+    public var runtimes: [RuntimeKind]
+
+    public init(
+        protocolVersion: Int = WireProtocol.version, agentVersion: String, hostname: String, pid: Int32,
+        agentClockNanoseconds: Int64, runtimes: [RuntimeKind]
+    ) {
+        self.protocolVersion = protocolVersion
+        self.agentVersion = agentVersion
+        self.hostname = hostname
+        self.pid = pid
+        self.agentClockNanoseconds = agentClockNanoseconds
+        self.runtimes = runtimes
+    }
+}
+
+/// Identifies one round of one run on every node.
+public struct RoundKey: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var runID: String
+    public var caseName: String
+    public var round: Int
+
+    public init(runID: String, caseName: String, round: Int) {
+        self.runID = runID
+        self.caseName = caseName
+        self.round = round
+    }
+
+    public var description: String { "\(runID)/\(caseName)/round\(round)" }
+}
+
+/// Start this node's ranks for a round.
+public struct StartRound: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    public var nodeRank: Int
+    public var runtime: RuntimeKind
+    public var ranks: [RankLaunch]
+    /// Seconds until the agent stops every rank of the round.
+    public var timeoutSeconds: Double
+    /// Seconds between SIGTERM and SIGKILL when ranks are stopped.
+    public var killGraceSeconds: Double
+
+    public init(
+        key: RoundKey, nodeRank: Int, runtime: RuntimeKind, ranks: [RankLaunch], timeoutSeconds: Double,
+        killGraceSeconds: Double
+    ) {
+        self.key = key
+        self.nodeRank = nodeRank
+        self.runtime = runtime
+        self.ranks = ranks
+        self.timeoutSeconds = timeoutSeconds
+        self.killGraceSeconds = killGraceSeconds
+    }
+}
+
+/// Stop every rank of a round (TERM, grace, KILL).
+public struct CancelRound: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    public var reason: String
+
+    public init(key: RoundKey, reason: String) {
+        self.key = key
+        self.reason = reason
+    }
+}
+
+/// A rank of a round was launched (or could not be).
+public struct RankStarted: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    public var rank: Int
+    public var pid: Int32
+
+    public init(key: RoundKey, rank: Int, pid: Int32) {
+        self.key = key
+        self.rank = rank
+        self.pid = pid
+    }
+}
+
+/// A rank ended; the round goes on until every rank has.
+public struct RankEnded: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    public var exit: RankExit
+
+    public init(key: RoundKey, exit: RankExit) {
+        self.key = key
+        self.exit = exit
+    }
+}
+
+/// Bytes of a file in the node's round directory, at an offset: the controller
+/// writes them at that offset, so a resent chunk never duplicates data.
+public struct LogChunk: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    /// File name inside the node's round directory (`rank0.out.log`, `agent.log`).
+    public var file: String
+    public var offset: Int64
+    public var data: Data
+
+    public init(key: RoundKey, file: String, offset: Int64, data: Data) {
+        self.key = key
+        self.file = file
+        self.offset = offset
+        self.data = data
+    }
+}
+
+/// Every rank of the round has ended and every log byte has been sent.
+public struct RoundFinished: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    public var exits: [RankExit]
+    /// The node's round directory on the agent's host.
+    public var nodeDirectory: String
+    /// Files in the round directory with their final sizes.
+    public var files: [String: Int64]
+
+    public init(key: RoundKey, exits: [RankExit], nodeDirectory: String, files: [String: Int64]) {
+        self.key = key
+        self.exits = exits
+        self.nodeDirectory = nodeDirectory
+        self.files = files
+    }
+}
+
+/// A request the agent could not carry out.
+public struct AgentFailure: Sendable, Equatable, Codable {
+    public var key: RoundKey?
+    public var message: String
+    public var fix: String?
+
+    public init(key: RoundKey? = nil, message: String, fix: String? = nil) {
+        self.key = key
+        self.message = message
+        self.fix = fix
+    }
+}
+
+/// Messages from controller to agent.
+public enum ControllerMessage: Sendable, Equatable {
+    case hello(ControllerHello)
+    case startRound(StartRound)
+    case cancelRound(CancelRound)
+    /// The controller is done; the agent finishes what runs and closes the session.
+    case goodbye
+}
+
+/// Messages from agent to controller.
+public enum AgentMessage: Sendable, Equatable {
+    case hello(AgentHello)
+    case rankStarted(RankStarted)
+    case rankEnded(RankEnded)
+    case logChunk(LogChunk)
+    case roundFinished(RoundFinished)
+    case failure(AgentFailure)
+}
