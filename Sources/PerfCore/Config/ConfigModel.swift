@@ -16,11 +16,13 @@ public struct ClusterConfig: Sendable, Equatable {
     public var agentRoot: String
     /// Hosts in node-rank order: the first one is MASTER_ADDR.
     public var hosts: [HostConfig]
+    /// Where each setting was written (`vendor`, `hosts[1].address` …), for messages about it.
+    public var source: SourceMap
 
     public init(
         file: String, vendor: String, resultsDirectory: String, casesDirectory: String,
         vendorsDirectory: String, masterPort: Int = 29500, agentRoot: String = "~/.perf-agent",
-        hosts: [HostConfig]
+        hosts: [HostConfig], source: SourceMap = SourceMap()
     ) {
         self.file = file
         self.vendor = vendor
@@ -30,6 +32,7 @@ public struct ClusterConfig: Sendable, Equatable {
         self.masterPort = masterPort
         self.agentRoot = agentRoot
         self.hosts = hosts
+        self.source = source
     }
 
     /// The directory that holds the cluster file; relative paths in it start here.
@@ -177,11 +180,13 @@ public struct CaseConfig: Sendable, Equatable {
     public var defaultPreset: String?
     public var presets: [String: CaseOverrides]
     public var metrics: [MetricSpec]
+    /// Where each setting was written (`nnodes`, `presets.full.dtype` …), for messages about it.
+    public var source: SourceMap
 
     public init(
         name: String, directory: String, file: String, description: String? = nil, framework: String,
         settings: CaseSettings, defaultPreset: String? = nil, presets: [String: CaseOverrides] = [:],
-        metrics: [MetricSpec] = []
+        metrics: [MetricSpec] = [], source: SourceMap = SourceMap()
     ) {
         self.name = name
         self.directory = directory
@@ -192,6 +197,7 @@ public struct CaseConfig: Sendable, Equatable {
         self.defaultPreset = defaultPreset
         self.presets = presets
         self.metrics = metrics
+        self.source = source
     }
 }
 
@@ -217,11 +223,13 @@ public struct VendorConfig: Sendable, Equatable {
     public var peakFlops: [String: Double]
     /// Environment for every rank (`${VAR}` expands on the node at launch).
     public var env: [String: String]
+    /// Where each setting was written (`runtime`, `peak_flops.bf16` …), for messages about it.
+    public var source: SourceMap
 
     public init(
         name: String, file: String, description: String? = nil, runtime: RuntimeKind = .process,
         image: String? = nil, visibleDevicesEnv: String? = nil, devicesPerNode: Int? = nil,
-        peakFlops: [String: Double] = [:], env: [String: String] = [:]
+        peakFlops: [String: Double] = [:], env: [String: String] = [:], source: SourceMap = SourceMap()
     ) {
         self.name = name
         self.file = file
@@ -232,5 +240,6 @@ public struct VendorConfig: Sendable, Equatable {
         self.devicesPerNode = devicesPerNode
         self.peakFlops = peakFlops
         self.env = env
+        self.source = source
     }
 }
