@@ -221,7 +221,13 @@ public struct RunCoordinator: Sendable {
                 let log = FilePaths.join(LogCollector.nodeDirectory(key, node: node), "rank\(launch.rank).out.log")
                 let exit = exits.first { $0.rank == launch.rank }
                     ?? RankExit(rank: launch.rank, launchError: "no exit status: the node's agent was lost")
-                let scan = (try? PerfLogScanner.scan(file: FilePaths.join(runDirectory, log))) ?? PerfLogScanResult()
+                let scan: PerfLogScanResult
+                do {
+                    scan = try PerfLogScanner.scan(file: FilePaths.join(runDirectory, log))
+                } catch {
+                    scan = PerfLogScanResult(events: [], report: PerfLogReport())
+                    if exit.launchError == nil { failures.append("host \(node.hostName), rank \(launch.rank): \(error)") }
+                }
                 inputs.append(RoundEvaluator.RankInput(
                     rank: launch.rank, nodeRank: node.nodeRank, host: node.hostName, log: log, exit: exit, scan: scan))
             }
