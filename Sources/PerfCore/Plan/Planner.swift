@@ -24,13 +24,16 @@ public enum Planner {
             } else {
                 let known = config.presets.keys.sorted()
                 errors.append(UserError(
-                    "case \(config.name) has no preset '\(presetName)'", at: config.file,
+                    "case \(config.name) has no preset '\(presetName)'",
+                    at: preset == nil ? Self.location(of: "default_preset", in: config, preset: nil) : config.file,
                     fix: known.isEmpty ? "drop --preset: this case defines no presets"
                         : "use one of: \(known.joined(separator: ", "))"))
             }
         }
         settings = overrides.applied(to: settings)
-        errors += check(settings, cluster: cluster, vendor: vendor, caseFile: config.file)
+        errors += check(settings, cluster: cluster, vendor: vendor) { key in
+            Self.location(of: key, in: config, preset: presetName)
+        }
         guard errors.isEmpty else { throw UserErrors(errors) }
 
         let peak = settings.dtype.flatMap { vendor.peakFlops[$0] }
@@ -60,39 +63,54 @@ public enum Planner {
             metrics: config.metrics.map(PlannedMetric.init), nodes: Array(nodes))
     }
 
+    /// Where `key` was set for this run: in the preset if it sets it, else at the top of the case file.
+    static func location(of key: String, in config: CaseConfig, preset: String?) -> String {
+        let fromPreset = preset.flatMap { config.source["presets.\($0).\(key)"] }
+        return (fromPreset ?? config.source[key])?.description ?? config.file
+    }
+
+    /// Checks the resolved settings; `location` names where a key was set.
     private static func check(
-        _ settings: CaseSettings, cluster: ClusterConfig, vendor: VendorConfig, caseFile: String
+        _ settings: CaseSettings, cluster: ClusterConfig, vendor: VendorConfig, location: (String) -> String
     ) -> [UserError] {
         var errors: [UserError] = []
         if settings.entry.isEmpty {
-            errors.append(UserError("the entry command is empty", at: caseFile,
+            errors.append(UserError("the entry command is empty", at: location("entry"),
                                     fix: "set `entry:` to the program and its arguments, e.g. [python3, train.py]"))
         }
         if settings.nnodes < 1 || settings.nprocPerNode < 1 || settings.rounds < 1 {
             errors.append(UserError(
                 "nnodes, nproc_per_node and rounds must be at least 1 (got \(settings.nnodes), \(settings.nprocPerNode), \(settings.rounds))",
-                at: caseFile, fix: "use whole numbers ≥ 1"))
+                at: location("nproc_per_node"), fix: "use whole numbers ≥ 1"))
         }
         if !(settings.roundTimeout > 0) {
-            errors.append(UserError("round_timeout must be a positive number of seconds", at: caseFile,
+            errors.append(UserError("round_timeout must be a positive number of seconds", at: location("round_timeout"),
                                     fix: "e.g. --round-timeout 600"))
         }
         if settings.nnodes > cluster.hosts.count {
             errors.append(UserError(
                 "the case needs \(settings.nnodes) nodes but \(cluster.file) lists \(cluster.hosts.count) host(s)",
-                at: caseFile,
+                at: location("nnodes"),
                 fix: "add hosts to \(FilePaths.lastComponent(of: cluster.file)) or run with --nnodes \(cluster.hosts.count)"))
         }
         if let devices = vendor.devicesPerNode, settings.nprocPerNode > devices {
             errors.append(UserError(
                 "nproc_per_node \(settings.nprocPerNode) exceeds the \(devices) devices per node of vendor \(vendor.name)",
-                at: caseFile, fix: "use --nproc-per-node \(devices) or fewer"))
+                at: location("nproc_per_node"), fix: "use --nproc-per-node \(devices) or fewer"))
         }
         let reserved = settings.env.keys.filter { reservedVariables.contains($0) }.sorted()
         if !reserved.isEmpty {
             errors.append(UserError(
-                "env sets \(reserved.joined(separator: ", ")), which perfctl sets for every rank", at: caseFile,
+                "env sets \(reserved.joined(separator: ", ")), which perfctl sets for every rank",
+                at: location("env.\(reserved[0])"),
                 fix: "remove \(reserved.joined(separator: ", ")) from env"))
+        }
+        let vendorReserved = vendor.env.keys.filter { reservedVariables.contains($0) }.sorted()
+        if let first = vendorReserved.first {
+            errors.append(UserError(
+                "env of vendor \(vendor.name) sets \(vendorReserved.joined(separator: ", ")), which perfctl sets for every rank",
+                at: vendor.source["env.\(first)"]?.description ?? vendor.file,
+                fix: "remove \(vendorReserved.joined(separator: ", ")) from env"))
         }
         return errors
     }
@@ -101,7 +119,7 @@ public enum Planner {
         cluster: ClusterConfig, case config: CaseConfig, vendor: VendorConfig, settings: CaseSettings,
         preset: String?, peak: Double?, runID: String
     ) -> [String: String] {
-        var env = vendor.env.filter { !reservedVariables.contains($0.key) }
+        var env = vendor.env
         env.merge(settings.env) { _, caseValue in caseValue }
         env["MASTER_ADDR"] = cluster.hosts.first?.address ?? "localhost"
         env["MASTER_PORT"] = String(cluster.masterPort)
