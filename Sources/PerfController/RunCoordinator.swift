@@ -55,10 +55,16 @@ public struct RunCoordinator: Sendable {
     private let request: RunRequest
     private let agentExecutable: String
     private let onEvent: @Sendable (RunEvent) -> Void
+    private let cancellation: RunCancellation
 
-    public init(request: RunRequest, agentExecutable: String, onEvent: @escaping @Sendable (RunEvent) -> Void) {
+    /// - Parameter cancellation: lets the caller stop the run (e.g. on Ctrl-C).
+    public init(
+        request: RunRequest, agentExecutable: String, cancellation: RunCancellation = RunCancellation(),
+        onEvent: @escaping @Sendable (RunEvent) -> Void
+    ) {
         self.request = request
         self.agentExecutable = agentExecutable
+        self.cancellation = cancellation
         self.onEvent = onEvent
     }
 
@@ -88,15 +94,22 @@ public struct RunCoordinator: Sendable {
 
         var rounds: [RoundResult] = []
         var abortReason: String?
+        await cancellation.attach(links)
         for round in 1...plan.rounds {
             onEvent(.roundStarted(round: round, of: plan.rounds))
+            await cancellation.roundStarted(RoundKey(runID: plan.runID, caseName: plan.caseName, round: round))
             let (result, lostNodes) = await runRound(round, plan: plan, links: links, runDirectory: runDirectory)
+            await cancellation.roundEnded()
             rounds.append(result)
             try ResultsWriter.write(
                 result, to: FilePaths.join(runDirectory, "\(plan.caseName)/round\(round)/result.json"))
             onEvent(.roundFinished(result, metrics: plan.metrics))
             if !lostNodes.isEmpty {
                 abortReason = "lost the agent on \(lostNodes.joined(separator: ", ")); later rounds were not run"
+                break
+            }
+            if let reason = await cancellation.reason {
+                abortReason = "cancelled after round \(round) of \(plan.rounds): \(reason)"
                 break
             }
         }

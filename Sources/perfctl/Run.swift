@@ -33,9 +33,15 @@ struct Run: AsyncParsableCommand {
                 cluster: workspace.cluster, caseConfig: workspace.caseConfig, vendor: workspace.vendor,
                 preset: selection.preset, overrides: selection.overrides, commandLine: CommandLine.arguments,
                 killGraceSeconds: killGrace)
+            let cancellation = RunCancellation()
             let coordinator = RunCoordinator(
-                request: request, agentExecutable: try AgentExecutable.locate(),
+                request: request, agentExecutable: try AgentExecutable.locate(), cancellation: cancellation,
                 onEvent: { printError(ProgressLine.text(for: $0)) })
+            let interrupts = InterruptHandler { name in
+                printError("perfctl: \(name): stopping the round's ranks on every node (again to quit at once)")
+                Task { await cancellation.cancel(reason: "perfctl received \(name)") }
+            }
+            defer { interrupts.cancel() }
             return try await coordinator.run()
         }
         print(outcome.summary, terminator: "")

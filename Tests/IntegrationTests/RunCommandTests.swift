@@ -89,6 +89,40 @@ struct RunCommandTests {
         #expect(leftovers.stdout.isEmpty, "ranks survived the round: \(leftovers.stdout)")
     }
 
+    @Test func interruptStopsTheRoundKeepsItsResultsAndRunsNoMoreRounds() throws {
+        let tree = try ClusterTree()
+        defer { tree.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
+        process.arguments = ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"]
+        process.currentDirectoryURL = URL(fileURLWithPath: tree.root)
+        process.environment = ProcessInfo.processInfo.environment.merging(["HANG": "1"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let rankLog = { () -> Bool in
+            guard let run = try? tree.runDirectory() else { return false }
+            return FileManager.default.fileExists(atPath: tree.root + "/\(run)/demo/round1/localhost_noderank0/rank1.out.log")
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while !rankLog() && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let interrupted = Date()
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(interrupted) < 10)
+        #expect(process.terminationStatus == 1)
+        let run = try tree.runDirectory()
+        let record = try tree.json("\(run)/run.json")
+        #expect(record["status"] as? String == "aborted")
+        #expect((record["abortReason"] as? String)?.contains("perfctl received SIGINT") == true)
+        let round = try tree.json("\(run)/demo/round1/result.json")
+        let failures = try #require(round["failures"] as? [String])
+        #expect(failures.contains { $0.contains("stopped: cancelled: perfctl received SIGINT") })
+        #expect(!FileManager.default.fileExists(atPath: tree.root + "/\(run)/demo/round2"))
+        let leftovers = try CommandResult.run("/usr/bin/pgrep", ["-f", "sleep 600"], in: "/", environment: [:])
+        #expect(leftovers.stdout.isEmpty, "ranks survived the interrupt: \(leftovers.stdout)")
+    }
+
     @Test func entryCommandThatDoesNotExistIsNamedInTheFailure() throws {
         let tree = try ClusterTree(caseYAML: """
             framework: shell
