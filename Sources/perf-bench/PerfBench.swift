@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `perf-bench`: benchmarks of perfctl's hot paths, each a subcommand.
+@main
+struct PerfBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perf-bench",
+        abstract: "Benchmarks of perfctl's hot paths.",
+        subcommands: [PerfLogBenchmark.self])
+}
