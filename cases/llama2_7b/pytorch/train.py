@@ -315,9 +315,21 @@ def main():
         rank = 0
     try:
         train(args, rank, world, distributed, peak_flops)
-    finally:
+    except BaseException:
         if distributed:
             dist.destroy_process_group()
+        raise
+    if distributed:
+        # Every rank leaves its last collective before any rank tears gloo down: a rank
+        # that exits while a peer still holds the connection can make gloo's threads
+        # abort ("terminate called without an active exception") during shutdown.
+        dist.barrier()
+        dist.destroy_process_group()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Skip interpreter teardown, where torch's C++ destructors can still abort after
+        # the process group is gone; every result has been emitted and flushed above.
+        os._exit(0)
 
 
 def train(args, rank, world, distributed, peak_flops):
