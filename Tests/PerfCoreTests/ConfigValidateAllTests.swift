@@ -20,7 +20,7 @@ import Testing
         let cpu = try ConfigLoader.loadVendor(named: "cpu", in: Self.repository + "/vendors")
         #expect(cpu.runtime == .process)
         #expect(cpu.visibleDevicesEnv == nil)
-        #expect(cpu.peakFlops == ["fp32": 7.2e10])
+        #expect(cpu.peakFlops == ["fp32": 1.12e11])
         #expect(cpu.env == ["OMP_NUM_THREADS": "1", "PATH": "${PERF_HOME}/.venv/bin:${PATH}"])
 
         let nvidia = try ConfigLoader.loadVendor(named: "nvidia", in: Self.repository + "/vendors")
