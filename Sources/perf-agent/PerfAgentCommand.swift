@@ -16,7 +16,7 @@ struct PerfAgentCommand: AsyncParsableCommand {
             perfctl starts and talks to perf-agent itself; you rarely run it by hand.
 
             Examples:
-              perf-agent serve --stdio --root ~/.perf-agent   # one controller session over stdin/stdout
+              perf-agent serve --stdio --root ~/.perf-agent   # one session on stdin/stdout
               perf-agent version
             """,
         version: PerfVersion.string,
@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve one controller session on stdin/stdout (the agent protocol, framed JSON).",
         discussion: """
-            Rank logs and the node's round directories go under ROOT/runs/<run-id>/. When the
+            Rank logs and the node's round directories go under ROOT/runs/<run-id>/. When the \
             controller disconnects, running rounds finish and their logs stay on disk.
 
             Example:

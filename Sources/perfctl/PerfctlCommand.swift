@@ -7,15 +7,15 @@ struct PerfctlCommand: AsyncParsableCommand {
         commandName: "perfctl",
         abstract: "Run AI benchmark cases on a cluster and get numbers you can trust and compare.",
         discussion: """
-            perfctl reads cluster.yaml (hosts, vendor), the case (cases/<name>/case.yaml) and the
-            vendor (vendors/<name>/vendor.yaml), starts a perf-agent on every node, runs every
+            perfctl reads cluster.yaml (hosts, vendor), the case (cases/<name>/case.yaml) and the \
+            vendor (vendors/<name>/vendor.yaml), starts a perf-agent on every node, runs every \
             round, and writes results/<run-id>/ with per-round results, statistics and a summary.
 
             Examples:
-              perfctl run cases/llama2_7b                       # embedded default: localhost, vendor cpu, preset tiny
+              perfctl run cases/llama2_7b           # localhost, vendor cpu, preset tiny
               perfctl run cases/llama2_7b --preset tiny --rounds 2
-              perfctl plan cases/llama2_7b                      # what would run where, without running
-              perfctl validate                                  # check cluster.yaml, every case and vendor
+              perfctl plan cases/llama2_7b          # what would run where
+              perfctl validate                      # check every config file
             """,
         version: PerfVersion.string,
         subcommands: [Run.self, Plan.self, Validate.self]

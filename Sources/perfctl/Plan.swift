@@ -7,7 +7,7 @@ struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a run would start where, without running anything.",
         discussion: """
-            Prints every node's ranks with their command, working directory and environment.
+            Prints every node's ranks with their command, working directory and environment. \
             PERF_ROUND and PERF_LOG_DIR are added by the node's agent for each round.
 
             Examples:
@@ -48,7 +48,8 @@ enum PlanTable {
         out += "\(plan.rounds) round(s), timeout \(SummaryRenderer.format(plan.roundTimeout)) s each · "
         out += "\(plan.nnodes) node(s) × \(plan.nprocPerNode) rank(s) = world size \(plan.worldSize)"
         if let dtype = plan.dtype {
-            out += " · dtype \(dtype), peak \(plan.peakFlopsPerRank.map { SummaryRenderer.format($0) } ?? "unknown") FLOP/s per rank"
+            let peak = plan.peakFlopsPerRank.map { String(format: "%.4g", $0) } ?? "unknown"
+            out += " · dtype \(dtype), peak \(peak) FLOP/s per rank"
         }
         out += "\n\n"
         let rows = plan.nodes.map { node in
@@ -67,7 +68,8 @@ enum PlanTable {
         out += "\nper rank:\n"
         for node in plan.nodes {
             for rank in node.ranks {
-                out += "  rank \(rank.rank): NODE_RANK=\(node.nodeRank) LOCAL_RANK=\(rank.localRank) RANK=\(rank.rank) on \(node.hostName)\n"
+                out += "  rank \(rank.rank): NODE_RANK=\(node.nodeRank) LOCAL_RANK=\(rank.localRank) "
+                    + "RANK=\(rank.rank) on \(node.hostName)\n"
             }
         }
         return out

@@ -7,10 +7,11 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a case on the cluster and print its summary.",
         discussion: """
-            Every round starts all ranks on every node, waits for them to end (or stops them at the
-            round timeout), collects their logs and judges the round. A failed round keeps its logs
-            and the run goes on. Results go to <results>/<run-id>/; the summary is printed at the end.
-            Exit status: 0 when every round passed, 1 when some failed, 2 on a configuration error.
+            Every round starts all ranks on every node, waits for them to end (or stops them at the \
+            round timeout), collects their logs and judges the round. A failed round keeps its logs \
+            and the run goes on. Results go to <results>/<run-id>/; the summary is printed at the \
+            end. Exit status: 0 when every round passed, 1 when some failed, 2 on a configuration \
+            error.
 
             Examples:
               perfctl run cases/llama2_7b

@@ -5,8 +5,8 @@ struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check cluster.yaml, every case and every vendor, and report every problem at once.",
         discussion: """
-            Each problem names the file, line and column and says what to write instead.
-            Exit status: 0 when everything is valid, 2 otherwise.
+            Each problem names the file, line and column and says what to write instead. Exit \
+            status: 0 when everything is valid, 2 otherwise.
 
             Examples:
               perfctl validate

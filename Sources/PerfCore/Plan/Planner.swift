@@ -24,8 +24,9 @@ public enum Planner {
             } else {
                 let known = config.presets.keys.sorted()
                 errors.append(UserError(
-                    "case \(config.name) has no preset '\(presetName)'",
-                    at: preset == nil ? Self.location(of: "default_preset", in: config, preset: nil) : config.file,
+                    preset == nil ? "case \(config.name) has no preset '\(presetName)'"
+                        : "case \(config.name) has no preset '\(presetName)' (from --preset)",
+                    at: preset == nil ? Self.location(of: "default_preset", in: config, preset: nil) : nil,
                     fix: known.isEmpty ? "drop --preset: this case defines no presets"
                         : "use one of: \(known.joined(separator: ", "))"))
             }
