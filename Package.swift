@@ -27,6 +27,10 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // libssh2 (Debian: libssh2-1-dev) with its function-like macros as inline functions.
+        .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        // SSH client on libssh2: session thread, host keys, login, exec channels, uploads.
+        .target(name: "PerfSSH", dependencies: ["CLibSSH2", "PerfCore"]),
         // Agent protocol: messages, framing, versioning, byte-stream channels.
         .target(
             name: "PerfWire",
@@ -80,6 +84,7 @@ let package = Package(
         ),
         .testTarget(name: "PerfCoreTests", dependencies: ["PerfCore"]),
         .testTarget(name: "PerfWireTests", dependencies: ["PerfWire"]),
+        .testTarget(name: "PerfSSHTests", dependencies: ["PerfSSH", "PerfCore"]),
         .testTarget(name: "PerfAgentTests", dependencies: ["PerfAgent", "PerfWire", "PerfCore"]),
         .testTarget(
             name: "IntegrationTests",

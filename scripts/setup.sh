@@ -9,6 +9,12 @@ need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 command -v pgrep >/dev/null || need_apt+=(procps)
+# libssh2 to build PerfSSH; sshd and ssh-keygen for its tests against a real server.
+if command -v dpkg >/dev/null; then
+  for package in libssh2-1-dev openssh-server openssh-client; do
+    dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
+  done
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"

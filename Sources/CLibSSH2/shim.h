@@ -1,0 +1,63 @@
+#ifndef PERFCTL_CLIBSSH2_SHIM_H
+#define PERFCTL_CLIBSSH2_SHIM_H
+
+// libssh2's public headers plus its function-like macros as inline functions:
+// Swift does not import C macros that take arguments.
+#include <libssh2.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+static inline LIBSSH2_SESSION *perf_ssh2_session_init(void) {
+    return libssh2_session_init_ex(NULL, NULL, NULL, NULL);
+}
+
+static inline int perf_ssh2_session_disconnect(LIBSSH2_SESSION *session, const char *description) {
+    return libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, description, "");
+}
+
+static inline LIBSSH2_CHANNEL *perf_ssh2_channel_open_session(LIBSSH2_SESSION *session) {
+    return libssh2_channel_open_ex(session, "session", sizeof("session") - 1,
+                                   LIBSSH2_CHANNEL_WINDOW_DEFAULT,
+                                   LIBSSH2_CHANNEL_PACKET_DEFAULT, NULL, 0);
+}
+
+static inline int perf_ssh2_channel_exec(LIBSSH2_CHANNEL *channel, const char *command, unsigned int length) {
+    return libssh2_channel_process_startup(channel, "exec", sizeof("exec") - 1, command, length);
+}
+
+static inline ssize_t perf_ssh2_channel_read(LIBSSH2_CHANNEL *channel, int stream, char *buf, size_t length) {
+    return libssh2_channel_read_ex(channel, stream, buf, length);
+}
+
+static inline ssize_t perf_ssh2_channel_write(LIBSSH2_CHANNEL *channel, const char *buf, size_t length) {
+    return libssh2_channel_write_ex(channel, 0, buf, length);
+}
+
+static inline int perf_ssh2_channel_close(LIBSSH2_CHANNEL *channel) { return libssh2_channel_close(channel); }
+
+static inline int perf_ssh2_userauth_publickey_fromfile(LIBSSH2_SESSION *session, const char *user,
+                                                        const char *publicKey, const char *privateKey,
+                                                        const char *passphrase) {
+    return libssh2_userauth_publickey_fromfile_ex(session, user, (unsigned int)strlen(user),
+                                                  publicKey, privateKey, passphrase);
+}
+
+static inline int perf_ssh2_knownhost_readfile(LIBSSH2_KNOWNHOSTS *hosts, const char *path) {
+    return libssh2_knownhost_readfile(hosts, path, LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+}
+
+static inline int perf_ssh2_last_errno(LIBSSH2_SESSION *session) { return libssh2_session_last_errno(session); }
+
+// Constants that are defined as shifted expressions Swift may not import.
+static const int perf_ssh2_eagain = LIBSSH2_ERROR_EAGAIN;
+static const int perf_ssh2_knownhost_type_plain = LIBSSH2_KNOWNHOST_TYPE_PLAIN;
+static const int perf_ssh2_knownhost_keyenc_raw = LIBSSH2_KNOWNHOST_KEYENC_RAW;
+static const int perf_ssh2_knownhost_key_sshrsa = LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+static const int perf_ssh2_knownhost_key_sshdss = LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+static const int perf_ssh2_knownhost_key_ecdsa_256 = LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+static const int perf_ssh2_knownhost_key_ecdsa_384 = LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+static const int perf_ssh2_knownhost_key_ecdsa_521 = LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+static const int perf_ssh2_knownhost_key_ed25519 = LIBSSH2_KNOWNHOST_KEY_ED25519;
+
+#endif
