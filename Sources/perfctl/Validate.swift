@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PerfCore
 
 struct Validate: AsyncParsableCommand {
@@ -23,6 +24,16 @@ struct Validate: AsyncParsableCommand {
             printError("\(problems.count) problem(s) found")
             throw ExitCode(2)
         }
-        print("ok: \(options.cluster), its cases and vendors are valid")
+        let cluster = try ConfigLoader.loadCluster(file: options.cluster)
+        let cases = Self.folders(in: cluster.casesDirectory, holding: "case.yaml")
+        let vendors = Self.folders(in: cluster.vendorsDirectory, holding: "vendor.yaml")
+        print("ok: \(options.cluster) (\(cluster.hosts.count) host(s), vendor \(cluster.vendor)); "
+            + "cases: \(cases.joined(separator: ", ")); vendors: \(vendors.joined(separator: ", "))")
+    }
+
+    /// Names of the sub-folders of `directory` that hold `file`, sorted.
+    private static func folders(in directory: String, holding file: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)/\(file)") }.sorted()
     }
 }

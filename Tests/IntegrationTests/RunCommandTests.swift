@@ -188,7 +188,9 @@ struct PlanAndValidateTests {
     @Test func validateReportsEveryProblemWithItsPosition() throws {
         let tree = try ClusterTree()
         defer { tree.remove() }
-        #expect(try tree.perfctl(["validate"]).status == 0)
+        let valid = try tree.perfctl(["validate"])
+        #expect(valid.status == 0)
+        #expect(valid.stdout.contains("cases: demo; vendors: cpu"))
         try tree.write("cases/demo/case.yaml", "framework: shell\nentry: [sh]\nnproc_per_node: 0\nround: 3\n")
         let result = try tree.perfctl(["validate"])
         #expect(result.status == 2)
