@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "PerfController",
             dependencies: [
-                "PerfCore", "PerfWire",
+                "PerfCore", "PerfWire", "PerfSSH",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

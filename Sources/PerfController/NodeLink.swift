@@ -13,14 +13,14 @@ public enum NodeEvent: Sendable {
 /// outcomes to whoever waits for them).
 actor NodeLink {
     let node: NodePlan
-    private let channel: ControllerChannel
+    private let channel: any AgentLink
     private let collector: LogCollector
     private let onEvent: @Sendable (NodeEvent) -> Void
     private var helloWaiter: CheckedContinuation<AgentHello, any Error>?
     private var roundWaiters: [RoundKey: CheckedContinuation<RoundFinished, any Error>] = [:]
     private var closedBecause: UserError?
 
-    init(node: NodePlan, channel: ControllerChannel, collector: LogCollector, onEvent: @escaping @Sendable (NodeEvent) -> Void) {
+    init(node: NodePlan, channel: any AgentLink, collector: LogCollector, onEvent: @escaping @Sendable (NodeEvent) -> Void) {
         self.node = node
         self.channel = channel
         self.collector = collector
@@ -48,39 +48,43 @@ actor NodeLink {
     func greet() async throws -> AgentHello {
         try ensureOpen()
         let hello = ControllerHello(controllerVersion: PerfVersion.string, sentAtNanoseconds: Timestamp.nanosecondsSinceEpoch())
+        let link = channel
+        let location = location
         return try await withCheckedThrowingContinuation { continuation in
             helloWaiter = continuation
-            sendOrFail(.hello(hello))
+            Task { await self.sendOrFail(.hello(hello), over: link, location: location) }
         }
     }
 
     /// Runs a round on this node; returns when every rank there has ended and every log byte arrived.
     func runRound(_ start: StartRound) async throws -> RoundFinished {
         try ensureOpen()
+        let link = channel
+        let location = location
         return try await withCheckedThrowingContinuation { continuation in
             roundWaiters[start.key] = continuation
-            sendOrFail(.startRound(start))
+            Task { await self.sendOrFail(.startRound(start), over: link, location: location) }
         }
     }
 
     /// Asks the agent to stop the round's ranks.
-    func cancel(_ key: RoundKey, reason: String) {
-        try? channel.send(.cancelRound(CancelRound(key: key, reason: reason)))
+    func cancel(_ key: RoundKey, reason: String) async {
+        try? await channel.send(.cancelRound(CancelRound(key: key, reason: reason)))
     }
 
     /// Ends the session politely; the agent exits when its rounds are done.
-    func close() {
-        try? channel.send(.goodbye)
-        channel.closeOutput()
+    func close() async {
+        try? await channel.send(.goodbye)
+        await channel.close()
     }
 
     private func ensureOpen() throws {
         if let closedBecause { throw closedBecause }
     }
 
-    private func sendOrFail(_ message: ControllerMessage) {
+    private func sendOrFail(_ message: ControllerMessage, over link: any AgentLink, location: String) async {
         do {
-            try channel.send(message)
+            try await link.send(message)
         } catch {
             linkClosed(UserError("cannot send to the agent: \(error)", at: location,
                                  fix: "see the agent's log in the run directory (agent-\(node.hostName).log)"))

@@ -76,7 +76,6 @@ public struct RunCoordinator: Sendable {
         let plan = try Planner.plan(
             cluster: request.cluster, case: request.caseConfig, vendor: request.vendor, preset: request.preset,
             overrides: request.overrides, runID: runID)
-        try Self.requireLocal(plan, clusterFile: request.cluster.file)
         onEvent(.planned(plan, runDirectory: runDirectory))
 
         var record = RunRecord(
@@ -89,7 +88,17 @@ public struct RunCoordinator: Sendable {
             plan: plan)
         try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
 
-        let (links, agents) = try await connect(plan, runDirectory: runDirectory, record: &record)
+        let links: [NodeLink]
+        let agents: [Task<TerminationStatus?, Never>]
+        do {
+            (links, agents) = try await connect(plan, runDirectory: runDirectory, record: &record)
+        } catch {
+            record.status = .aborted
+            record.endedAt = Timestamp.iso8601()
+            record.abortReason = "could not reach every node: \(error)"
+            try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
+            throw error
+        }
         try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
 
         var rounds: [RoundResult] = []
@@ -132,14 +141,6 @@ public struct RunCoordinator: Sendable {
         return RunOutcome(runDirectory: runDirectory, record: record, caseResult: caseResult, rounds: rounds, summary: summary)
     }
 
-    private static func requireLocal(_ plan: RunPlan, clusterFile: String) throws(UserError) {
-        if let remote = plan.nodes.first(where: { !$0.isLocal }) {
-            throw UserError(
-                "host \(remote.hostName) (\(remote.address)) is not this machine; this perfctl version reaches local hosts only (SSH comes next)",
-                at: clusterFile, fix: "list only localhost in hosts:, or run with --nnodes 1 if localhost is first")
-        }
-    }
-
     /// Starts every node's agent and says hello; fails naming every host that could not be reached.
     private func connect(
         _ plan: RunPlan, runDirectory: String, record: inout RunRecord
@@ -148,16 +149,34 @@ public struct RunCoordinator: Sendable {
         var agents: [Task<TerminationStatus?, Never>] = []
         var errors: [UserError] = []
         for node in plan.nodes {
-            let transport = LocalAgentTransport(
-                agentExecutable: agentExecutable, agentRoot: request.cluster.agentRoot,
-                stderrPath: FilePaths.join(runDirectory, "agent-\(node.hostName).log"))
-            let (channel, process) = try transport.open()
-            let link = NodeLink(
-                node: node, channel: channel, collector: LogCollector(runDirectory: runDirectory),
+            let stderrPath = FilePaths.join(runDirectory, "agent-\(node.hostName).log")
+            let link: any AgentLink
+            if node.isLocal {
+                let transport = LocalAgentTransport(
+                    agentExecutable: agentExecutable, agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
+                let (channel, process) = try transport.open()
+                link = channel
+                agents.append(process)
+            } else {
+                let transport = SSHAgentTransport(
+                    host: request.cluster.hosts[node.nodeRank], agentExecutable: agentExecutable,
+                    agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
+                do {
+                    link = try await transport.open()
+                } catch {
+                    errors.append(error)
+                    continue
+                }
+            }
+            let nodeLink = NodeLink(
+                node: node, channel: link, collector: LogCollector(runDirectory: runDirectory),
                 onEvent: { [onEvent] event in onEvent(.node(event)) })
-            await link.startReading()
-            links.append(link)
-            agents.append(process)
+            await nodeLink.startReading()
+            links.append(nodeLink)
+        }
+        guard errors.isEmpty else {
+            for link in links { await link.close() }
+            throw UserErrors(errors)
         }
         await withTaskGroup(of: (Int, Result<AgentHello, UserError>).self) { group in
             for (index, link) in links.enumerated() {

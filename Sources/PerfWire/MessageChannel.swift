@@ -93,3 +93,18 @@ public final class MessageChannel<Outgoing: Encodable & Sendable, Incoming: Deco
 public typealias ControllerChannel = MessageChannel<ControllerMessage, AgentMessage>
 /// The agent's end of a controller link.
 public typealias AgentChannel = MessageChannel<AgentMessage, ControllerMessage>
+
+/// The controller's view of one agent session, whatever carries its bytes
+/// (a local pipe, an SSH exec channel).
+public protocol AgentLink: Sendable {
+    /// The agent's messages, in order; finishes when the agent closes the session.
+    var incoming: AsyncThrowingStream<AgentMessage, any Error> { get }
+    /// Sends one message; throws when the agent is gone.
+    func send(_ message: ControllerMessage) async throws
+    /// Ends the controller's side: the agent reads end of stream.
+    func close() async
+}
+
+extension MessageChannel: AgentLink where Outgoing == ControllerMessage, Incoming == AgentMessage {
+    public func close() async { closeOutput() }
+}

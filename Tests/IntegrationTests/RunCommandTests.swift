@@ -152,15 +152,6 @@ struct RunCommandTests {
         #expect(result.stderr.contains("acme"))
         #expect(result.stderr.contains("cpu"))
     }
-
-    @Test func remoteHostIsRefusedUntilTheSSHTransportExists() throws {
-        let tree = try ClusterTree()
-        defer { tree.remove() }
-        try tree.write("cluster.yaml", "vendor: cpu\nhosts:\n  - address: 10.1.2.3\n")
-        let result = try tree.perfctl(["run", "cases/demo"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("host 10.1.2.3 (10.1.2.3) is not this machine"))
-    }
 }
 
 @Suite("perfctl plan and validate")
