@@ -141,38 +141,66 @@ public struct RunCoordinator: Sendable {
         return RunOutcome(runDirectory: runDirectory, record: record, caseResult: caseResult, rounds: rounds, summary: summary)
     }
 
-    /// Starts every node's agent and says hello; fails naming every host that could not be reached.
-    private func connect(
-        _ plan: RunPlan, runDirectory: String, record: inout RunRecord
-    ) async throws -> ([NodeLink], [Task<TerminationStatus?, Never>]) {
-        var links: [NodeLink] = []
-        var agents: [Task<TerminationStatus?, Never>] = []
-        var errors: [UserError] = []
-        for node in plan.nodes {
-            let stderrPath = FilePaths.join(runDirectory, "agent-\(node.hostName).log")
-            let link: any AgentLink
+    /// Nodes contacted at once while connecting (pdsh uses 32, ClusterShell 64).
+    static let fanOutWindow = 64
+
+    /// A started agent session and, for a local node, the agent's process.
+    private struct OpenedAgent: Sendable {
+        var link: any AgentLink
+        var process: Task<TerminationStatus?, Never>?
+    }
+
+    /// Starts the agent of one node through the transport its host needs.
+    private func openAgent(for node: NodePlan, runDirectory: String) async -> Result<OpenedAgent, UserError> {
+        let stderrPath = FilePaths.join(runDirectory, "agent-\(node.hostName).log")
+        do {
             if node.isLocal {
                 let transport = LocalAgentTransport(
                     agentExecutable: agentExecutable, agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
                 let (channel, process) = try transport.open()
-                link = channel
-                agents.append(process)
-            } else {
-                let transport = SSHAgentTransport(
-                    host: request.cluster.hosts[node.nodeRank], agentExecutable: agentExecutable,
-                    agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
-                do {
-                    link = try await transport.open()
-                } catch {
-                    errors.append(error)
-                    continue
-                }
+                return .success(OpenedAgent(link: channel, process: process))
             }
+            let transport = SSHAgentTransport(
+                host: request.cluster.hosts[node.nodeRank], agentExecutable: agentExecutable,
+                agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
+            return .success(OpenedAgent(link: try await transport.open(), process: nil))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Starts every node's agent and says hello; fails naming every host that could not be reached.
+    private func connect(
+        _ plan: RunPlan, runDirectory: String, record: inout RunRecord
+    ) async throws -> ([NodeLink], [Task<TerminationStatus?, Never>]) {
+        var opened: [Int: OpenedAgent] = [:]
+        var failures: [Int: UserError] = [:]
+        await withTaskGroup(of: (Int, Result<OpenedAgent, UserError>).self) { group in
+            var pending = plan.nodes.makeIterator()
+            func addNext() {
+                guard let node = pending.next() else { return }
+                group.addTask { (node.nodeRank, await openAgent(for: node, runDirectory: runDirectory)) }
+            }
+            for _ in 0..<Self.fanOutWindow { addNext() }
+            for await (nodeRank, result) in group {
+                switch result {
+                case .success(let agent): opened[nodeRank] = agent
+                case .failure(let error): failures[nodeRank] = error
+                }
+                addNext()
+            }
+        }
+        var errors = failures.sorted { $0.key < $1.key }.map(\.value)
+        var links: [NodeLink] = []
+        var agents: [Task<TerminationStatus?, Never>] = []
+        for node in plan.nodes {
+            guard let agent = opened[node.nodeRank] else { continue }
             let nodeLink = NodeLink(
-                node: node, channel: link, collector: LogCollector(runDirectory: runDirectory),
+                node: node, channel: agent.link, collector: LogCollector(runDirectory: runDirectory),
                 onEvent: { [onEvent] event in onEvent(.node(event)) })
             await nodeLink.startReading()
             links.append(nodeLink)
+            if let process = agent.process { agents.append(process) }
         }
         guard errors.isEmpty else {
             for link in links { await link.close() }
