@@ -38,6 +38,15 @@ import Testing
         #expect(cluster.source["hosts[1].ssh.port"]?.description == "\(tree.clusterFile):8:17")
     }
 
+    @Test func siteEnvironmentIsReadAndItsValuesMustBeStrings() throws {
+        let tree = try ConfigTree(cluster: "vendor: cpu\nenv: {GLOO_SOCKET_IFNAME: eth0}\nhosts: [{address: localhost}]\n")
+        #expect(try ConfigLoader.loadCluster(file: tree.clusterFile).env == ["GLOO_SOCKET_IFNAME": "eth0"])
+        let (bad, problems) = try clusterProblems("vendor: cpu\nenv:\n  THREADS: 4\nhosts: [{address: localhost}]\n")
+        #expect(problems.count == 1)
+        #expect(problems.first?.location == "\(bad.clusterFile):3:12")
+        #expect(problems.first?.fix?.contains("THREADS: \"4\"") == true)
+    }
+
     @Test func unknownKeyNamesFileLineAndSuggestion() throws {
         let (tree, problems) = try clusterProblems("""
             vendor: cpu

@@ -89,6 +89,22 @@ struct PlannerTests {
         }
     }
 
+    @Test func siteEnvironmentSitsBetweenVendorAndCase() throws {
+        var cluster = Self.cluster()
+        cluster.env = ["GLOO_SOCKET_IFNAME": "eth0", "SHARED": "site", "VENDOR_FLAG": "site"]
+        let plan = try Planner.plan(cluster: cluster, case: Self.caseConfig, vendor: Self.vendor, preset: nil,
+                                    overrides: CaseOverrides(), runID: "r")
+        let env = plan.nodes[0].ranks[0].environment
+        #expect(env["GLOO_SOCKET_IFNAME"] == "eth0")
+        #expect(env["VENDOR_FLAG"] == "site", "the site wins over the vendor")
+        #expect(env["SHARED"] == "case", "the case wins over the site")
+        cluster.env["WORLD_SIZE"] = "9"
+        #expect(throws: UserErrors.self) {
+            try Planner.plan(cluster: cluster, case: Self.caseConfig, vendor: Self.vendor, preset: nil,
+                             overrides: CaseOverrides(), runID: "r")
+        }
+    }
+
     @Test func caseCannotOverrideVariablesPerfctlSets() {
         var config = Self.caseConfig
         config.settings.env["RANK"] = "7"

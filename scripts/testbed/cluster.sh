@@ -37,6 +37,8 @@ up() {
   {
     echo "# written by scripts/testbed/cluster.sh"
     echo "vendor: cpu"
+    echo "env:"
+    echo "  GLOO_SOCKET_IFNAME: eth0   # the hosts' names do not resolve; gloo must bind eth0"
     echo "ssh:"
     echo "  user: root"
     echo "  identity: $dir/id_ed25519"

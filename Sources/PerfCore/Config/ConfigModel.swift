@@ -14,6 +14,9 @@ public struct ClusterConfig: Sendable, Equatable {
     public var masterPort: Int
     /// Root of the agent's state and node run directories on every host (`~` allowed).
     public var agentRoot: String
+    /// Site environment for every rank (e.g. `GLOO_SOCKET_IFNAME`), over the vendor's and
+    /// under the case's; `${VAR}` expands on the node at launch.
+    public var env: [String: String]
     /// Hosts in node-rank order: the first one is MASTER_ADDR.
     public var hosts: [HostConfig]
     /// Where each setting was written (`vendor`, `hosts[1].address` …), for messages about it.
@@ -22,7 +25,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public init(
         file: String, vendor: String, resultsDirectory: String, casesDirectory: String,
         vendorsDirectory: String, masterPort: Int = 29500, agentRoot: String = "~/.perf-agent",
-        hosts: [HostConfig], source: SourceMap = SourceMap()
+        env: [String: String] = [:], hosts: [HostConfig], source: SourceMap = SourceMap()
     ) {
         self.file = file
         self.vendor = vendor
@@ -31,6 +34,7 @@ public struct ClusterConfig: Sendable, Equatable {
         self.vendorsDirectory = vendorsDirectory
         self.masterPort = masterPort
         self.agentRoot = agentRoot
+        self.env = env
         self.hosts = hosts
         self.source = source
     }

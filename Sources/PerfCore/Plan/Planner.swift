@@ -106,6 +106,13 @@ public enum Planner {
                 at: location("env.\(reserved[0])"),
                 fix: "remove \(reserved.joined(separator: ", ")) from env"))
         }
+        let clusterReserved = cluster.env.keys.filter { reservedVariables.contains($0) }.sorted()
+        if let first = clusterReserved.first {
+            errors.append(UserError(
+                "env of \(FilePaths.lastComponent(of: cluster.file)) sets \(clusterReserved.joined(separator: ", ")), which perfctl sets for every rank",
+                at: cluster.source["env.\(first)"]?.description ?? cluster.file,
+                fix: "remove \(clusterReserved.joined(separator: ", ")) from env"))
+        }
         let vendorReserved = vendor.env.keys.filter { reservedVariables.contains($0) }.sorted()
         if let first = vendorReserved.first {
             errors.append(UserError(
@@ -121,6 +128,7 @@ public enum Planner {
         preset: String?, peak: Double?, runID: String
     ) -> [String: String] {
         var env = vendor.env
+        env.merge(cluster.env) { _, siteValue in siteValue }
         env.merge(settings.env) { _, caseValue in caseValue }
         env["MASTER_ADDR"] = cluster.hosts.first?.address ?? "localhost"
         env["MASTER_PORT"] = String(cluster.masterPort)
