@@ -37,6 +37,8 @@ actor NodeLink {
                 for try await message in channel.incoming { self.handle(message) }
                 self.linkClosed(UserError("the agent closed the connection", at: self.location,
                                           fix: "see the agent's log in the run directory (agent-\(self.node.hostName).log)"))
+            } catch let error as UserError {
+                self.linkClosed(UserError(error.message, at: self.location, fix: error.fix))
             } catch {
                 self.linkClosed(UserError("the agent link broke: \(error)", at: self.location,
                                           fix: "see the agent's log in the run directory (agent-\(self.node.hostName).log)"))

@@ -34,7 +34,8 @@ struct SSHAgentTransport {
             await connection.close()
             throw error
         }
-        return SSHAgentLink(connection: connection, command: command, stderrPath: stderrPath)
+        return SSHAgentLink(
+            connection: connection, command: command, stderrPath: stderrPath, agentExecutable: agentExecutable)
     }
 
     private static func expandHome(_ path: String) -> String {
@@ -51,7 +52,7 @@ final class SSHAgentLink: AgentLink {
     private let command: SSHCommand
     private let reader: Task<Void, Never>
 
-    init(connection: SSHConnection, command: SSHCommand, stderrPath: String) {
+    init(connection: SSHConnection, command: SSHCommand, stderrPath: String, agentExecutable: String) {
         self.connection = connection
         self.command = command
         let (stream, continuation) = AsyncThrowingStream<AgentMessage, any Error>.makeStream()
@@ -63,11 +64,13 @@ final class SSHAgentLink: AgentLink {
             defer { try? log?.close() }
             var frames = FrameDecoder()
             let decoder = JSONDecoder()
+            var stderrTail: [UInt8] = []
             do {
                 for try await output in command.output {
                     switch output {
                     case .stderr(let bytes):
                         _ = try? log?.writeAll(bytes)
+                        stderrTail = Array((stderrTail + bytes).suffix(1024))
                     case .stdout(let bytes):
                         frames.append(bytes)
                         while let frame = try frames.nextFrame() {
@@ -81,8 +84,15 @@ final class SSHAgentLink: AgentLink {
                 let status = try await command.exitStatus()
                 if status.code == 0 {
                     continuation.finish()
+                } else if status.code == 127 {
+                    continuation.finish(throwing: UserError(
+                        "perf-agent is not installed at \(agentExecutable) on the node",
+                        fix: "install it there (the same path as beside perfctl), or set PERF_AGENT to its path on the nodes"))
                 } else {
-                    continuation.finish(throwing: ChannelError("perf-agent on the node ended: \(status)"))
+                    let said = String(decoding: stderrTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    continuation.finish(throwing: UserError(
+                        "perf-agent on the node ended (\(status))" + (said.isEmpty ? "" : ": \(said)"),
+                        fix: "see the agent's log in the run directory"))
                 }
             } catch {
                 continuation.finish(throwing: error)

@@ -23,6 +23,7 @@ struct SSHClusterTests {
         let tree = try ClusterTree(caseYAML: """
             framework: shell
             entry: [sh, work.sh]
+            args: [two words, "it's", "$HOME;x"]
             nnodes: 2
             nproc_per_node: 2
             metrics:
@@ -33,24 +34,28 @@ struct SSHClusterTests {
         return tree
     }
 
-    @Test func twoHostsRunTheirRanksOverSSHAndResultsLandInTheFlagPerfLayout() throws {
-        try Self.withCluster(2) { testbed in
+    @Test func fourHostsRunTheirRanksOverSSHAndResultsLandInTheFlagPerfLayout() throws {
+        try Self.withCluster(4) { testbed in
             let tree = try Self.tree(testbed: testbed)
             defer { tree.remove() }
             try tree.write("cases/demo/work.sh", """
                 echo "host=$(hostname) rank=$RANK node=$NODE_RANK master=$MASTER_ADDR world=$WORLD_SIZE"
+                printf 'arg=[%s]\\n' "$@"
                 echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
                 """)
-            let result = try tree.perfctl(["run", "cases/demo"])
+            let result = try tree.perfctl(["run", "cases/demo", "--nnodes", "4"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
             let run = try tree.runDirectory()
-            for (rank, host, node) in [(0, "pc1", 0), (1, "pc1", 0), (2, "pc2", 1), (3, "pc2", 1)] {
+            for rank in 0..<8 {
+                let node = rank / 2
+                let host = "pc\(node + 1)"
                 let log = try tree.read("\(run)/demo/round1/\(host)_noderank\(node)/rank\(rank).out.log")
-                #expect(log.contains("host=\(host) rank=\(rank) node=\(node) master=10.77.0.11 world=4"))
+                #expect(log.contains("host=\(host) rank=\(rank) node=\(node) master=10.77.0.11 world=8"))
+                #expect(log.contains("arg=[two words]\narg=[it's]\narg=[$HOME;x]\n"), "arguments arrive intact over SSH")
             }
             let record = try tree.json("\(run)/run.json")
             let hosts = try #require(record["hosts"] as? [[String: Any]])
-            #expect(hosts.compactMap { $0["hostname"] as? String } == ["pc1", "pc2"])
+            #expect(hosts.compactMap { $0["hostname"] as? String } == ["pc1", "pc2", "pc3", "pc4"])
         }
     }
 
@@ -86,6 +91,18 @@ struct SSHClusterTests {
             #expect(result.status == 2)
             #expect(result.stderr.contains("10.77.0.12:22"))
             #expect(result.stderr.lowercased().contains("refused"))
+        }
+    }
+
+    @Test func missingAgentOnTheHostIsNamedWithTheFix() throws {
+        try Self.withCluster(1) { testbed in
+            let tree = try Self.tree(testbed: testbed)
+            defer { tree.remove() }
+            let result = try tree.perfctl(["run", "cases/demo", "--nnodes", "1"],
+                                          environment: ["PERF_AGENT": "/nonexistent/perf-agent"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("host pc1: error: perf-agent is not installed at /nonexistent/perf-agent on the node"))
+            #expect(result.stderr.contains("fix: install it there"))
         }
     }
 }
