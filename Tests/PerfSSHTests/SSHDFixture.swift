@@ -53,7 +53,7 @@ final class SSHDFixture: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: "\(directory)/sshd.pid")
             let process = try Spawned.start(["/usr/sbin/sshd", "-D", "-e", "-f", "\(directory)/sshd_config"])
             let fixture = SSHDFixture(directory: directory, port: port, user: user, userKey: "\(directory)/user_ed25519", process: process)
-            if fixture.waitUntilListening() {
+            if fixture.waitUntilListening() && fixture.servesItsOwnHostKey() {
                 try fixture.makeUserKey(name: "user_ed25519", type: "ed25519", authorize: true)
                 return fixture
             }
@@ -166,6 +166,16 @@ final class SSHDFixture: @unchecked Sendable {
             usleep(20_000)
         }
         return false
+    }
+
+    /// Whether the server answering on the port shows this fixture's host key, so a test
+    /// never talks to another test's sshd (seen once in CI: a foreign key on our port).
+    private func servesItsOwnHostKey() -> Bool {
+        guard let ours = try? String(contentsOfFile: "\(directory)/host_ed25519.pub", encoding: .utf8)
+            .split(separator: " ").dropFirst().first,
+              let scanned = try? Self.shell("ssh-keyscan", "-T", "5", "-t", "ed25519", "-p", String(port), "127.0.0.1")
+        else { return false }
+        return scanned.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(2).first == ours }
     }
 
     private static func accepts(port: Int) -> Bool {
