@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PerfCore
 @testable import PerfSSH
 
@@ -195,19 +196,28 @@ final class SSHDFixture: @unchecked Sendable {
         return address
     }
 
-    /// A port that was free a moment ago.
+    /// Ports handed to fixtures, below the kernel's ephemeral range (32768–60999) so no
+    /// outgoing connection holds them, and never the same one twice in this test process.
+    private static let nextPort = Mutex(20000 + Int.random(in: 0..<10000))
+
+    /// A port no other fixture of this process was given, and free a moment ago.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        for _ in 0..<200 {
+            let port = nextPort.withLock { port in
+                defer { port = port >= 32000 ? 20000 : port + 1 }
+                return port
             }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = loopback(port: port)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            if bound { return port }
         }
-        guard bound else { throw FixtureError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw FixtureError("cannot find a free port")
     }
 
     @discardableResult
