@@ -24,8 +24,8 @@ struct SSHAgentTransport {
         let user = ssh.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
         let connection = try await SSHConnection.connect(
             host: host.address, port: ssh.port, user: user, timeout: connectTimeout,
-            hostKeys: HostKeyChecking(knownHostsPath: ssh.knownHosts.map(Self.expandHome)),
-            authentication: SSHAuthentication(identityFiles: ssh.identity.map { [Self.expandHome($0)] } ?? []))
+            hostKeys: HostKeyChecking(knownHostsPath: ssh.knownHosts),
+            authentication: SSHAuthentication(identityFiles: ssh.identity.map { [$0] } ?? []))
         let command: SSHCommand
         do {
             command = try await connection.start(
@@ -36,11 +36,6 @@ struct SSHAgentTransport {
         }
         return SSHAgentLink(
             connection: connection, command: command, stderrPath: stderrPath, agentExecutable: agentExecutable)
-    }
-
-    private static func expandHome(_ path: String) -> String {
-        guard path == "~" || path.hasPrefix("~/") else { return path }
-        return UserFiles.home + path.dropFirst()
     }
 }
 

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Path arithmetic on plain strings (POSIX paths).
 public enum FilePaths {
     /// The directory part of `path` (`"."` when there is none).
@@ -35,6 +37,19 @@ public enum FilePaths {
         }
         let joined = parts.joined(separator: "/")
         return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// The user's home directory: `$HOME`, else the password database entry.
+    public static var home: String {
+        if let value = getenv("HOME") { return String(cString: value) }
+        if let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir { return String(cString: directory) }
+        return "/"
+    }
+
+    /// `path` with a leading `~` or `~/` replaced by `home`.
+    public static func expandingHome(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        return home + path.dropFirst()
     }
 
     /// `a/b` without doubled slashes.

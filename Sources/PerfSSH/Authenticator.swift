@@ -59,7 +59,7 @@ struct Authenticator {
 
     /// The identity files to try, given ones first, then existing default keys, without repeats.
     func candidateFiles() -> [String] {
-        var files = options.identityFiles.map(Self.expandTilde)
+        var files = options.identityFiles.map(FilePaths.expandingHome)
         if let directory = options.defaultKeyDirectory {
             for name in ["id_ed25519", "id_ecdsa"] {
                 let path = directory + "/" + name
@@ -68,10 +68,6 @@ struct Authenticator {
         }
         var seen = Set<String>()
         return files.filter { seen.insert($0).inserted }
-    }
-
-    private static func expandTilde(_ path: String) -> String {
-        path.hasPrefix("~/") ? UserFiles.home + path.dropFirst() : path
     }
 
     private func allowedMethods(_ core: SessionCore, session: OpaquePointer, deadline: ContinuousClock.Instant) throws(UserError) -> String {

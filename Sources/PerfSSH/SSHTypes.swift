@@ -1,3 +1,4 @@
+import PerfCore
 /// What to do with a host whose key is not in the known_hosts file.
 public enum HostKeyPolicy: Sendable, Equatable {
     /// Refuse unknown and changed keys (the default, like OpenSSH's `StrictHostKeyChecking=yes`).
@@ -16,7 +17,7 @@ public struct HostKeyChecking: Sendable, Equatable {
 
     /// `knownHostsPath` defaults to `~/.ssh/known_hosts`.
     public init(knownHostsPath: String? = nil, policy: HostKeyPolicy = .strict) {
-        self.knownHostsPath = knownHostsPath ?? UserFiles.home + "/.ssh/known_hosts"
+        self.knownHostsPath = FilePaths.expandingHome(knownHostsPath ?? "~/.ssh/known_hosts")
         self.policy = policy
     }
 }
@@ -39,7 +40,7 @@ public struct SSHAuthentication: Sendable, Equatable {
     public init(
         identityFiles: [String] = [],
         useAgent: Bool = true,
-        defaultKeyDirectory: String? = UserFiles.home + "/.ssh",
+        defaultKeyDirectory: String? = FilePaths.home + "/.ssh",
         passphraseVariable: String = SSHAuthentication.passphraseVariableName
     ) {
         self.identityFiles = identityFiles
@@ -85,15 +86,6 @@ public struct SSHCommandResult: Sendable, Equatable {
     public var status: SSHExitStatus
 }
 
-/// The user's home directory and file helpers shared by this module.
-public enum UserFiles {
-    /// `$HOME`, or the password database entry when unset.
-    public static var home: String {
-        if let value = getenv("HOME") { return String(cString: value) }
-        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
-        return "/"
-    }
-}
 
 #if canImport(Glibc)
 import Glibc

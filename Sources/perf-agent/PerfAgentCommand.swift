@@ -53,14 +53,8 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "perf-agent")
         let channel = AgentChannel(input: .standardInput, output: .standardOutput)
-        let session = AgentSession(channel: channel, root: Self.expandHome(root), logger: logger)
+        let session = AgentSession(channel: channel, root: FilePaths.expandingHome(root), logger: logger)
         await session.run()
-    }
-
-    static func expandHome(_ path: String) -> String {
-        guard path == "~" || path.hasPrefix("~/") else { return path }
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        return home + path.dropFirst()
     }
 }
 
