@@ -34,6 +34,11 @@ public actor AgentSession {
                     begin(start)
                 case .cancelRound(let cancel):
                     await rounds[cancel.key]?.supervisor.stopAll(reason: "cancelled: \(cancel.reason)")
+                case .preflight(let request):
+                    guard greeted else { reply(.failure(AgentFailure(message: "preflight before hello", fix: "send hello first"))); continue }
+                    reply(.preflightReport(await NodePreflight.run(request, root: root)))
+                case .status, .shutdown:
+                    reply(.failure(AgentFailure(message: "this agent serves one session on stdin/stdout; it has no daemon state")))
                 case .goodbye:
                     break loop
                 }

@@ -16,7 +16,8 @@ actor NodeLink {
     private let channel: any AgentLink
     private let collector: LogCollector
     private let onEvent: @Sendable (NodeEvent) -> Void
-    private var helloWaiter: CheckedContinuation<AgentHello, any Error>?
+    /// The one request waiting for its answer (hello, preflight, status, shutdown).
+    private var replyWaiter: CheckedContinuation<AgentMessage, any Error>?
     private var roundWaiters: [RoundKey: CheckedContinuation<RoundFinished, any Error>] = [:]
     private var closedBecause: UserError?
 
@@ -46,16 +47,52 @@ actor NodeLink {
         }
     }
 
-    /// Says hello and checks the agent's protocol version.
+    /// Says hello; the agent refuses a controller of another protocol version.
     func greet() async throws -> AgentHello {
-        try ensureOpen()
         let hello = ControllerHello(controllerVersion: PerfVersion.string, sentAtNanoseconds: Timestamp.nanosecondsSinceEpoch())
+        guard case .hello(let answer) = try await request(.hello(hello)) else { throw unexpectedReply("hello") }
+        guard answer.protocolVersion == WireProtocol.version else {
+            throw UserError(
+                "perf-agent \(answer.agentVersion) speaks agent protocol \(answer.protocolVersion), this perfctl \(PerfVersion.string) speaks \(WireProtocol.version)",
+                at: location, fix: "run `perfctl agent install` to deploy the perf-agent built with this perfctl")
+        }
+        return answer
+    }
+
+    /// Runs the node's preflight checks.
+    func preflight(_ request: PreflightRequest) async throws -> PreflightReport {
+        guard case .preflightReport(let report) = try await self.request(.preflight(request)) else {
+            throw unexpectedReply("preflight")
+        }
+        return report
+    }
+
+    /// The agent daemon's state.
+    func status() async throws -> AgentStatus {
+        guard case .status(let status) = try await request(.status) else { throw unexpectedReply("status") }
+        return status
+    }
+
+    /// Stops the agent daemon; refused with running rounds unless `cancelRunning`.
+    func shutdown(cancelRunning: Bool) async throws -> ShutdownReport {
+        guard case .shuttingDown(let report) = try await request(.shutdown(ShutdownRequest(cancelRunning: cancelRunning)))
+        else { throw unexpectedReply("shutdown") }
+        return report
+    }
+
+    private func request(_ message: ControllerMessage) async throws -> AgentMessage {
+        try ensureOpen()
         let link = channel
         let location = location
         return try await withCheckedThrowingContinuation { continuation in
-            helloWaiter = continuation
-            Task { await self.sendOrFail(.hello(hello), over: link, location: location) }
+            replyWaiter = continuation
+            Task { await self.sendOrFail(message, over: link, location: location) }
         }
+    }
+
+    private func unexpectedReply(_ request: String) -> UserError {
+        UserError("the agent answered `\(request)` with another message", at: location,
+                  fix: "run `perfctl agent install` so agent and perfctl are the same build")
     }
 
     /// Runs a round on this node; returns when every rank there has ended and every log byte arrived.
@@ -95,9 +132,9 @@ actor NodeLink {
 
     private func handle(_ message: AgentMessage) {
         switch message {
-        case .hello(let hello):
-            helloWaiter?.resume(returning: hello)
-            helloWaiter = nil
+        case .hello, .preflightReport, .status, .shuttingDown:
+            replyWaiter?.resume(returning: message)
+            replyWaiter = nil
         case .rankStarted(let started):
             onEvent(.rankStarted(host: node.hostName, rank: started.rank, pid: started.pid))
         case .rankEnded(let ended):
@@ -116,8 +153,8 @@ actor NodeLink {
             if let key = failure.key {
                 fail(key, with: error)
             } else {
-                helloWaiter?.resume(throwing: error)
-                helloWaiter = nil
+                replyWaiter?.resume(throwing: error)
+                replyWaiter = nil
             }
         }
     }
@@ -128,8 +165,8 @@ actor NodeLink {
 
     private func linkClosed(_ error: UserError) {
         if closedBecause == nil { closedBecause = error }
-        helloWaiter?.resume(throwing: error)
-        helloWaiter = nil
+        replyWaiter?.resume(throwing: error)
+        replyWaiter = nil
         for waiter in roundWaiters.values { waiter.resume(throwing: error) }
         roundWaiters.removeAll()
     }

@@ -12,6 +12,9 @@ extension ControllerMessage: Codable {
         case "hello": self = .hello(try container.decode(ControllerHello.self, forKey: .body))
         case "startRound": self = .startRound(try container.decode(StartRound.self, forKey: .body))
         case "cancelRound": self = .cancelRound(try container.decode(CancelRound.self, forKey: .body))
+        case "preflight": self = .preflight(try container.decode(PreflightRequest.self, forKey: .body))
+        case "status": self = .status
+        case "shutdown": self = .shutdown(try container.decode(ShutdownRequest.self, forKey: .body))
         case "goodbye": self = .goodbye
         case let other:
             throw DecodingError.dataCorruptedError(
@@ -27,6 +30,11 @@ extension ControllerMessage: Codable {
             try container.encode("startRound", forKey: .type); try container.encode(body, forKey: .body)
         case .cancelRound(let body):
             try container.encode("cancelRound", forKey: .type); try container.encode(body, forKey: .body)
+        case .preflight(let body):
+            try container.encode("preflight", forKey: .type); try container.encode(body, forKey: .body)
+        case .status: try container.encode("status", forKey: .type)
+        case .shutdown(let body):
+            try container.encode("shutdown", forKey: .type); try container.encode(body, forKey: .body)
         case .goodbye: try container.encode("goodbye", forKey: .type)
         }
     }
@@ -41,6 +49,9 @@ extension AgentMessage: Codable {
         case "rankEnded": self = .rankEnded(try container.decode(RankEnded.self, forKey: .body))
         case "logChunk": self = .logChunk(try container.decode(LogChunk.self, forKey: .body))
         case "roundFinished": self = .roundFinished(try container.decode(RoundFinished.self, forKey: .body))
+        case "preflightReport": self = .preflightReport(try container.decode(PreflightReport.self, forKey: .body))
+        case "status": self = .status(try container.decode(AgentStatus.self, forKey: .body))
+        case "shuttingDown": self = .shuttingDown(try container.decode(ShutdownReport.self, forKey: .body))
         case "failure": self = .failure(try container.decode(AgentFailure.self, forKey: .body))
         case let other:
             throw DecodingError.dataCorruptedError(
@@ -60,6 +71,12 @@ extension AgentMessage: Codable {
             try container.encode("logChunk", forKey: .type); try container.encode(body, forKey: .body)
         case .roundFinished(let body):
             try container.encode("roundFinished", forKey: .type); try container.encode(body, forKey: .body)
+        case .preflightReport(let body):
+            try container.encode("preflightReport", forKey: .type); try container.encode(body, forKey: .body)
+        case .status(let body):
+            try container.encode("status", forKey: .type); try container.encode(body, forKey: .body)
+        case .shuttingDown(let body):
+            try container.encode("shuttingDown", forKey: .type); try container.encode(body, forKey: .body)
         case .failure(let body):
             try container.encode("failure", forKey: .type); try container.encode(body, forKey: .body)
         }

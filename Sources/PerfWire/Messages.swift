@@ -174,6 +174,12 @@ public enum ControllerMessage: Sendable, Equatable {
     case hello(ControllerHello)
     case startRound(StartRound)
     case cancelRound(CancelRound)
+    /// Check the node before a run; answered by `preflightReport`.
+    case preflight(PreflightRequest)
+    /// Ask for the daemon's state; answered by `status`.
+    case status
+    /// Stop the daemon; answered by `shuttingDown` or a failure.
+    case shutdown(ShutdownRequest)
     /// The controller is done; the agent finishes what runs and closes the session.
     case goodbye
 }
@@ -185,5 +191,116 @@ public enum AgentMessage: Sendable, Equatable {
     case rankEnded(RankEnded)
     case logChunk(LogChunk)
     case roundFinished(RoundFinished)
+    case preflightReport(PreflightReport)
+    case status(AgentStatus)
+    case shuttingDown(ShutdownReport)
     case failure(AgentFailure)
+}
+
+/// Checks a node before a run: the runtime, the devices, the entry program.
+public struct PreflightRequest: Sendable, Equatable, Codable {
+    public var runtime: RuntimeKind
+    /// Ranks this node will run; with `deviceQuery`, at least this many devices must answer.
+    public var ranksOnNode: Int
+    /// A command whose non-empty output lines are the node's devices
+    /// (vendor.yaml `device_query`); nil for vendors without one (CPU).
+    public var deviceQuery: [String]?
+    /// The node's first rank as planned: its entry program is looked up with its PATH.
+    public var firstRank: RankLaunch?
+
+    public init(runtime: RuntimeKind, ranksOnNode: Int, deviceQuery: [String]?, firstRank: RankLaunch?) {
+        self.runtime = runtime
+        self.ranksOnNode = ranksOnNode
+        self.deviceQuery = deviceQuery
+        self.firstRank = firstRank
+    }
+}
+
+/// One preflight check's outcome on a node.
+public struct PreflightCheck: Sendable, Equatable, Codable {
+    public enum Outcome: String, Sendable, Codable {
+        case passed, warning, failed
+    }
+
+    /// What was checked: `runtime`, `devices`, `entry`, `root`.
+    public var name: String
+    public var outcome: Outcome
+    public var detail: String
+    public var fix: String?
+
+    public init(name: String, outcome: Outcome, detail: String, fix: String? = nil) {
+        self.name = name
+        self.outcome = outcome
+        self.detail = detail
+        self.fix = fix
+    }
+}
+
+/// The agent's answer to `PreflightRequest`.
+public struct PreflightReport: Sendable, Equatable, Codable {
+    public var checks: [PreflightCheck]
+
+    public init(checks: [PreflightCheck]) { self.checks = checks }
+
+    public var passed: Bool { !checks.contains { $0.outcome == .failed } }
+}
+
+/// A round the agent is running, as `status` reports it.
+public struct RunningRound: Sendable, Equatable, Codable {
+    public var key: RoundKey
+    public var nodeRank: Int
+    public var ranksAlive: Int
+    public var startedAtNanoseconds: Int64
+
+    public init(key: RoundKey, nodeRank: Int, ranksAlive: Int, startedAtNanoseconds: Int64) {
+        self.key = key
+        self.nodeRank = nodeRank
+        self.ranksAlive = ranksAlive
+        self.startedAtNanoseconds = startedAtNanoseconds
+    }
+}
+
+/// The agent daemon's state, the answer to `status`.
+public struct AgentStatus: Sendable, Equatable, Codable {
+    public var agentVersion: String
+    public var protocolVersion: Int
+    public var pid: Int32
+    /// The daemon's own executable and its SHA-256 (hex), to tell builds apart.
+    public var executable: String
+    public var executableSHA256: String
+    public var root: String
+    public var startedAtNanoseconds: Int64
+    /// Controller sessions connected now, this one included.
+    public var sessions: Int
+    public var rounds: [RunningRound]
+
+    public init(
+        agentVersion: String, protocolVersion: Int = WireProtocol.version, pid: Int32, executable: String,
+        executableSHA256: String, root: String, startedAtNanoseconds: Int64, sessions: Int, rounds: [RunningRound]
+    ) {
+        self.agentVersion = agentVersion
+        self.protocolVersion = protocolVersion
+        self.pid = pid
+        self.executable = executable
+        self.executableSHA256 = executableSHA256
+        self.root = root
+        self.startedAtNanoseconds = startedAtNanoseconds
+        self.sessions = sessions
+        self.rounds = rounds
+    }
+}
+
+/// Stop the agent daemon. With running rounds it refuses unless `cancelRunning`,
+/// which stops their ranks first (TERM, grace, KILL).
+public struct ShutdownRequest: Sendable, Equatable, Codable {
+    public var cancelRunning: Bool
+
+    public init(cancelRunning: Bool) { self.cancelRunning = cancelRunning }
+}
+
+/// The daemon is exiting; these rounds were stopped on the way.
+public struct ShutdownReport: Sendable, Equatable, Codable {
+    public var stoppedRounds: [RoundKey]
+
+    public init(stoppedRounds: [RoundKey]) { self.stoppedRounds = stoppedRounds }
 }
