@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "perfctl",
             dependencies: [
-                "PerfCore", "PerfController",
+                "PerfCore", "PerfWire", "PerfController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -4,17 +4,18 @@ import PerfWire
 import Subprocess
 import SystemPackage
 
-/// Reaches a local node: starts `perf-agent serve --stdio` as a child process
-/// and speaks the agent protocol over its stdin/stdout — the same protocol
-/// an SSH exec channel carries to a remote node.
+/// Reaches a local host's agent: runs `perf-agent dial` as a child process, which
+/// bridges its stdin/stdout to the agent daemon's socket (starting the daemon if
+/// none runs), the same command an SSH exec channel runs on a remote host.
 struct LocalAgentTransport {
-    let agentExecutable: String
-    let agentRoot: String
-    /// Where the agent's own stderr (its log) goes.
+    let endpoint: AgentEndpoint
+    /// Start the daemon when none runs.
+    let startDaemon: Bool
+    /// Where dial's own stderr goes.
     let stderrPath: String
 
-    /// Starts the agent; the returned task ends when the agent process exits.
-    func open() throws(UserError) -> (channel: ControllerChannel, process: Task<TerminationStatus?, Never>) {
+    func open() throws(UserError) -> LocalAgentLink {
+        let executable = endpoint.localAgent
         do {
             let toAgent = try ClosingPipe()
             let fromAgent = try ClosingPipe()
@@ -22,11 +23,10 @@ struct LocalAgentTransport {
                 FilePath(stderrPath), .writeOnly, options: [.create, .append, .closeOnExec],
                 permissions: [.ownerReadWrite, .groupRead, .otherRead])
             var options = PlatformOptions()
-            // Its own process group: a Ctrl-C meant for perfctl does not kill the agent,
-            // which then sees end of stream and stops its ranks' round cleanly.
+            // Its own process group: a Ctrl-C meant for perfctl does not reach dial,
+            // so perfctl can still tell the agent to stop the round's ranks.
             options.processGroupID = 0
-            let executable = agentExecutable
-            let arguments = ["serve", "--stdio", "--root", agentRoot]
+            let arguments = ["dial", "--root", endpoint.root] + (startDaemon ? [] : ["--no-start"])
             let process = Task { () -> TerminationStatus? in
                 let result = try? await Subprocess.run(
                     .path(FilePath(executable)), arguments: Arguments(arguments), platformOptions: options,
@@ -35,12 +35,50 @@ struct LocalAgentTransport {
                     error: .fileDescriptor(stderr, closeAfterSpawningProcess: true))
                 return result?.terminationStatus
             }
-            return (ControllerChannel(input: fromAgent.readEnd, output: toAgent.writeEnd), process)
+            let channel = ControllerChannel(input: fromAgent.readEnd, output: toAgent.writeEnd)
+            return LocalAgentLink(channel: channel, process: process, location: endpoint.location)
         } catch {
             throw UserError(
-                "cannot start \(agentExecutable): \(error)",
+                "cannot start \(executable): \(error)", at: endpoint.location,
                 fix: "build it with `swift build` (perf-agent sits beside perfctl), or set PERF_AGENT to its path")
         }
+    }
+}
+
+/// An agent session through a local `perf-agent dial` child; the stream ends with
+/// the child's verdict (no daemon, or dial failed).
+final class LocalAgentLink: AgentLink {
+    let incoming: AsyncThrowingStream<AgentMessage, any Error>
+    private let channel: ControllerChannel
+    private let relay: Task<Void, Never>
+
+    init(channel: ControllerChannel, process: Task<TerminationStatus?, Never>, location: String) {
+        self.channel = channel
+        let (stream, continuation) = AsyncThrowingStream<AgentMessage, any Error>.makeStream()
+        incoming = stream
+        relay = Task {
+            do {
+                for try await message in channel.incoming { continuation.yield(message) }
+            } catch {
+                continuation.finish(throwing: error)
+                return
+            }
+            switch await process.value {
+            case .exited(0): continuation.finish()
+            case .exited(DialExit.noDaemon): continuation.finish(throwing: AgentNotRunning())
+            case let status:
+                continuation.finish(throwing: UserError(
+                    "perf-agent dial ended (\(status.map { "\($0)" } ?? "could not start"))", at: location,
+                    fix: "see agent.log under the host's agent root, and the run's agent-<host>.log"))
+            }
+        }
+    }
+
+    func send(_ message: ControllerMessage) async throws { try channel.send(message) }
+
+    func close() async {
+        channel.closeOutput()
+        await relay.value
     }
 }
 

@@ -14,14 +14,18 @@ public enum NodeEvent: Sendable {
 actor NodeLink {
     let node: NodePlan
     private let channel: any AgentLink
-    private let collector: LogCollector
+    /// Where log chunks go; `nil` for sessions that run no rounds (status, stop).
+    private let collector: LogCollector?
     private let onEvent: @Sendable (NodeEvent) -> Void
     /// The one request waiting for its answer (hello, preflight, status, shutdown).
     private var replyWaiter: CheckedContinuation<AgentMessage, any Error>?
     private var roundWaiters: [RoundKey: CheckedContinuation<RoundFinished, any Error>] = [:]
-    private var closedBecause: UserError?
+    private var closedBecause: (any Error)?
 
-    init(node: NodePlan, channel: any AgentLink, collector: LogCollector, onEvent: @escaping @Sendable (NodeEvent) -> Void) {
+    init(
+        node: NodePlan, channel: any AgentLink, collector: LogCollector?,
+        onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }
+    ) {
         self.node = node
         self.channel = channel
         self.collector = collector
@@ -40,6 +44,8 @@ actor NodeLink {
                                           fix: "see the agent's log in the run directory (agent-\(self.node.hostName).log)"))
             } catch let error as UserError {
                 self.linkClosed(UserError(error.message, at: self.location, fix: error.fix))
+            } catch let error as AgentNotRunning {
+                self.linkClosed(error)
             } catch {
                 self.linkClosed(UserError("the agent link broke: \(error)", at: self.location,
                                           fix: "see the agent's log in the run directory (agent-\(self.node.hostName).log)"))
@@ -141,12 +147,12 @@ actor NodeLink {
             onEvent(.rankEnded(host: node.hostName, exit: ended.exit))
         case .logChunk(let chunk):
             do {
-                try collector.write(chunk, node: node)
+                try collector?.write(chunk, node: node)
             } catch {
                 fail(chunk.key, with: error)
             }
         case .roundFinished(let finished):
-            collector.closeAll()
+            collector?.closeAll()
             roundWaiters.removeValue(forKey: finished.key)?.resume(returning: finished)
         case .failure(let failure):
             let error = UserError(failure.message, at: location, fix: failure.fix)
@@ -163,7 +169,7 @@ actor NodeLink {
         roundWaiters.removeValue(forKey: key)?.resume(throwing: error)
     }
 
-    private func linkClosed(_ error: UserError) {
+    private func linkClosed(_ error: any Error) {
         if closedBecause == nil { closedBecause = error }
         replyWaiter?.resume(throwing: error)
         replyWaiter = nil

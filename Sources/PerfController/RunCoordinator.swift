@@ -34,6 +34,7 @@ public struct RunRequest: Sendable {
 public enum RunEvent: Sendable {
     case planned(RunPlan, runDirectory: String)
     case connected(host: String, hello: AgentHello)
+    case preflight(host: String, report: PreflightReport)
     case roundStarted(round: Int, of: Int)
     case node(NodeEvent)
     case roundFinished(RoundResult, metrics: [PlannedMetric])
@@ -89,9 +90,8 @@ public struct RunCoordinator: Sendable {
         try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
 
         let links: [NodeLink]
-        let agents: [Task<TerminationStatus?, Never>]
         do {
-            (links, agents) = try await connect(plan, runDirectory: runDirectory, record: &record)
+            links = try await connect(plan, runDirectory: runDirectory, record: &record)
         } catch {
             record.status = .aborted
             record.endedAt = Timestamp.iso8601()
@@ -123,7 +123,6 @@ public struct RunCoordinator: Sendable {
             }
         }
         for link in links { await link.close() }
-        for agent in agents { _ = await agent.value }
 
         let caseResult = CaseResult(plan: plan, rounds: rounds)
         record.endedAt = Timestamp.iso8601()
@@ -141,100 +140,32 @@ public struct RunCoordinator: Sendable {
         return RunOutcome(runDirectory: runDirectory, record: record, caseResult: caseResult, rounds: rounds, summary: summary)
     }
 
-    /// Nodes contacted at once while connecting (pdsh uses 32, ClusterShell 64).
-    static let fanOutWindow = 64
-
-    /// A started agent session and, for a local node, the agent's process.
-    private struct OpenedAgent: Sendable {
-        var link: any AgentLink
-        var process: Task<TerminationStatus?, Never>?
-    }
-
-    /// Starts the agent of one node through the transport its host needs.
-    private func openAgent(for node: NodePlan, runDirectory: String) async -> Result<OpenedAgent, UserError> {
-        let stderrPath = FilePaths.join(runDirectory, "agent-\(node.hostName).log")
-        do {
-            if node.isLocal {
-                let transport = LocalAgentTransport(
-                    agentExecutable: agentExecutable, agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
-                let (channel, process) = try transport.open()
-                return .success(OpenedAgent(link: channel, process: process))
-            }
-            let transport = SSHAgentTransport(
-                host: request.cluster.hosts[node.nodeRank], agentExecutable: agentExecutable,
-                agentRoot: request.cluster.agentRoot, stderrPath: stderrPath)
-            return .success(OpenedAgent(link: try await transport.open(), process: nil))
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    /// Starts every node's agent and says hello; fails naming every host that could not be reached.
+    /// Reaches every node's agent, says hello and runs preflight; fails naming every
+    /// host that could not be reached or did not pass.
     private func connect(
         _ plan: RunPlan, runDirectory: String, record: inout RunRecord
-    ) async throws -> ([NodeLink], [Task<TerminationStatus?, Never>]) {
-        var opened: [Int: OpenedAgent] = [:]
-        var failures: [Int: UserError] = [:]
-        await withTaskGroup(of: (Int, Result<OpenedAgent, UserError>).self) { group in
-            var pending = plan.nodes.makeIterator()
-            func addNext() {
-                guard let node = pending.next() else { return }
-                group.addTask { (node.nodeRank, await openAgent(for: node, runDirectory: runDirectory)) }
-            }
-            for _ in 0..<Self.fanOutWindow { addNext() }
-            for await (nodeRank, result) in group {
-                switch result {
-                case .success(let agent): opened[nodeRank] = agent
-                case .failure(let error): failures[nodeRank] = error
-                }
-                addNext()
-            }
-        }
-        var errors = failures.sorted { $0.key < $1.key }.map(\.value)
+    ) async throws -> [NodeLink] {
+        let preflight = ClusterPreflight(
+            cluster: request.cluster, vendor: request.vendor, agentExecutable: agentExecutable, onEvent: onEvent)
+        let outcomes = await preflight.connect(plan, runDirectory: runDirectory)
         var links: [NodeLink] = []
-        var agents: [Task<TerminationStatus?, Never>] = []
-        for node in plan.nodes {
-            guard let agent = opened[node.nodeRank] else { continue }
-            let nodeLink = NodeLink(
-                node: node, channel: agent.link, collector: LogCollector(runDirectory: runDirectory),
-                onEvent: { [onEvent] event in onEvent(.node(event)) })
-            await nodeLink.startReading()
-            links.append(nodeLink)
-            if let process = agent.process { agents.append(process) }
-        }
-        guard errors.isEmpty else {
-            for link in links { await link.close() }
-            throw UserErrors(errors)
-        }
-        await withTaskGroup(of: (Int, Result<AgentHello, UserError>).self) { group in
-            for (index, link) in links.enumerated() {
-                group.addTask {
-                    do {
-                        return (index, .success(try await link.greet()))
-                    } catch let error as UserError {
-                        return (index, .failure(error))
-                    } catch {
-                        return (index, .failure(UserError("\(error)", at: "host \(link.node.hostName)")))
-                    }
-                }
-            }
-            for await (index, result) in group {
-                switch result {
-                case .success(let hello):
-                    record.hosts[index].hostname = hello.hostname
-                    record.hosts[index].agentVersion = hello.agentVersion
-                    record.hosts[index].protocolVersion = hello.protocolVersion
-                    onEvent(.connected(host: plan.nodes[index].hostName, hello: hello))
-                case .failure(let error):
-                    errors.append(error)
-                }
+        var errors: [UserError] = []
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .success(let agent):
+                links.append(agent.link)
+                record.hosts[index].hostname = agent.hello.hostname
+                record.hosts[index].agentVersion = agent.hello.agentVersion
+                record.hosts[index].protocolVersion = agent.hello.protocolVersion
+            case .failure(let error):
+                errors.append(error)
             }
         }
         guard errors.isEmpty else {
             for link in links { await link.close() }
             throw UserErrors(errors)
         }
-        return (links, agents)
+        return links
     }
 
     /// Runs one round on every node and judges it; also returns the nodes whose agent was lost.

@@ -4,57 +4,57 @@ import PerfSSH
 import PerfWire
 import SystemPackage
 
-/// Reaches a remote node: logs in over SSH (libssh2, strict host-key check) and runs
-/// `perf-agent serve --stdio` in an exec channel, which then carries the agent
-/// protocol exactly as the local pipe does.
-///
-/// The agent executable is expected at the same path on the node as beside this
-/// perfctl (a shared or identically laid out file system); deploying it is
-/// `perfctl agent install`'s job (not yet built).
-struct SSHAgentTransport {
-    let host: HostConfig
-    let agentExecutable: String
-    let agentRoot: String
-    /// Where the agent's stderr (its log) goes on this machine.
-    let stderrPath: String
-    var connectTimeout: Duration = .seconds(10)
-
-    func open() async throws(UserError) -> SSHAgentLink {
+/// Logs in to a remote host over SSH (libssh2, strict host-key check by default).
+enum SSHLogin {
+    /// Connects to `host` with its cluster.yaml SSH settings.
+    static func connect(_ host: HostConfig, timeout: Duration = .seconds(10)) async throws(UserError) -> SSHConnection {
         let ssh = host.ssh
         let user = ssh.user ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
-        let connection = try await SSHConnection.connect(
-            host: host.address, port: ssh.port, user: user, timeout: connectTimeout,
+        return try await SSHConnection.connect(
+            host: host.address, port: ssh.port, user: user, timeout: timeout,
             hostKeys: HostKeyChecking(knownHostsPath: ssh.knownHosts),
             authentication: SSHAuthentication(identityFiles: ssh.identity.map { [$0] } ?? []))
-        let command: SSHCommand
-        do {
-            command = try await connection.start(
-                ShellQuoting.commandLine([agentExecutable, "serve", "--stdio", "--root", agentRoot]))
-        } catch {
-            await connection.close()
-            throw error
-        }
+    }
+}
+
+/// Reaches a remote host's agent: runs `perf-agent dial` in an SSH exec channel,
+/// which bridges the channel to the agent daemon's socket on the host (starting the
+/// daemon if none runs), so the channel carries the agent protocol as a local pipe does.
+struct SSHAgentTransport {
+    let endpoint: AgentEndpoint
+    /// Start the daemon when none runs.
+    let startDaemon: Bool
+    /// Where dial's stderr goes on this machine.
+    let stderrPath: String?
+
+    func open(over connection: SSHConnection) async throws(UserError) -> SSHAgentLink {
+        let command = ShellQuoting.quotePath(endpoint.agentPath) + " "
+            + ShellQuoting.commandLine(["dial", "--root", endpoint.root] + (startDaemon ? [] : ["--no-start"]))
+        let running = try await connection.start(command)
         return SSHAgentLink(
-            connection: connection, command: command, stderrPath: stderrPath, agentExecutable: agentExecutable)
+            connection: connection, command: running, stderrPath: stderrPath, agentPath: endpoint.agentPath,
+            location: endpoint.location)
     }
 }
 
 /// An agent session carried by an SSH exec channel: frames from the command's stdout,
-/// frames to its stdin, its stderr appended to the agent's log file.
+/// frames to its stdin, its stderr appended to a log file. Closing it closes the connection.
 final class SSHAgentLink: AgentLink {
     let incoming: AsyncThrowingStream<AgentMessage, any Error>
     private let connection: SSHConnection
     private let command: SSHCommand
     private let reader: Task<Void, Never>
 
-    init(connection: SSHConnection, command: SSHCommand, stderrPath: String, agentExecutable: String) {
+    init(connection: SSHConnection, command: SSHCommand, stderrPath: String?, agentPath: String, location: String) {
         self.connection = connection
         self.command = command
         let (stream, continuation) = AsyncThrowingStream<AgentMessage, any Error>.makeStream()
         incoming = stream
-        let log = try? FileDescriptor.open(
-            FilePath(stderrPath), .writeOnly, options: [.create, .append, .closeOnExec],
-            permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let log = stderrPath.flatMap {
+            try? FileDescriptor.open(
+                FilePath($0), .writeOnly, options: [.create, .append, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        }
         reader = Task {
             defer { try? log?.close() }
             var frames = FrameDecoder()
@@ -77,17 +77,18 @@ final class SSHAgentLink: AgentLink {
                     throw ChannelError("the agent's output ended in the middle of a message")
                 }
                 let status = try await command.exitStatus()
-                if status.code == 0 {
-                    continuation.finish()
-                } else if status.code == 127 {
+                switch status.code {
+                case 0: continuation.finish()
+                case DialExit.noDaemon: continuation.finish(throwing: AgentNotRunning())
+                case DialExit.notFound:
                     continuation.finish(throwing: UserError(
-                        "perf-agent is not installed at \(agentExecutable) on the node",
-                        fix: "install it there (the same path as beside perfctl), or set PERF_AGENT to its path on the nodes"))
-                } else {
+                        "perf-agent is not installed at \(agentPath)", at: location,
+                        fix: "run `perfctl agent install` to deploy it to every host"))
+                default:
                     let said = String(decoding: stderrTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                     continuation.finish(throwing: UserError(
-                        "perf-agent on the node ended (\(status))" + (said.isEmpty ? "" : ": \(said)"),
-                        fix: "see the agent's log in the run directory"))
+                        "perf-agent dial ended (\(status))" + (said.isEmpty ? "" : ": \(said)"), at: location,
+                        fix: "see agent.log under the host's agent root"))
                 }
             } catch {
                 continuation.finish(throwing: error)

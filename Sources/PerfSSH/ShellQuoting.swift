@@ -11,3 +11,13 @@ public enum ShellQuoting {
         arguments.map(quote).joined(separator: " ")
     }
 }
+
+extension ShellQuoting {
+    /// A path for the remote shell: quoted like any argument, except that a leading
+    /// `~/` becomes `"$HOME"/`, so the path is under the remote user's home.
+    public static func quotePath(_ path: String) -> String {
+        if path == "~" { return "\"$HOME\"" }
+        if path.hasPrefix("~/") { return "\"$HOME\"/" + quote(String(path.dropFirst(2))) }
+        return quote(path)
+    }
+}

@@ -15,9 +15,11 @@ struct PerfctlCommand: AsyncParsableCommand {
               perfctl run cases/llama2_7b           # localhost, vendor cpu, preset tiny
               perfctl run cases/llama2_7b --preset tiny --rounds 2
               perfctl plan cases/llama2_7b          # what would run where
+              perfctl preflight cases/llama2_7b     # can every node run it?
               perfctl validate                      # check every config file
+              perfctl agent install                 # deploy perf-agent to every host
             """,
         version: PerfVersion.string,
-        subcommands: [Run.self, Plan.self, Validate.self]
+        subcommands: [Run.self, Plan.self, Preflight.self, Validate.self, Agent.self]
     )
 }

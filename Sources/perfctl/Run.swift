@@ -65,6 +65,8 @@ enum ProgressLine {
                 + "\(plan.nnodes) node(s) × \(plan.nprocPerNode) rank(s), \(plan.rounds) round(s)\n  results: \(directory)"
         case .connected(let host, let hello):
             return "  \(host): perf-agent \(hello.agentVersion) on \(hello.hostname) (protocol \(hello.protocolVersion))"
+        case .preflight(let host, let report):
+            return PreflightText.lines(host: host, report: report, verbose: false)
         case .roundStarted(let round, let total):
             return "round \(round)/\(total): starting"
         case .node(.rankStarted(let host, let rank, let pid)):

@@ -10,7 +10,7 @@ struct ClusterFile {
 /// Reads a cluster file's nodes into a `ClusterConfig`.
 struct ClusterFileParser {
     static let keys = ["vendor", "results_dir", "cases_dir", "vendors_dir", "master_port", "agent_root", "env", "ssh", "hosts"]
-    static let hostKeys = ["address", "name", "ssh"]
+    static let hostKeys = ["address", "name", "ssh", "agent_root"]
     static let sshKeys = ["port", "user", "identity", "known_hosts"]
     static let example = "vendor: cpu\nhosts:\n  - address: localhost"
 
@@ -94,9 +94,10 @@ struct ClusterFileParser {
         let nameNode = mapping.value("name")
         let name = nameNode.flatMap { self.name($0, at: path.key("name")) }
         let ssh = mapping.value("ssh").map { self.ssh($0, at: path.key("ssh"), base: sshDefaults) } ?? sshDefaults
+        let agentRoot = mapping.string("agent_root", example: "agent_root: /scratch/perf-agent")
         guard let address, let addressNode else { return nil }
         if let nameNode {
-            return name.map { (HostConfig(name: $0, address: address, ssh: ssh), nameNode, addressNode) }
+            return name.map { (HostConfig(name: $0, address: address, ssh: ssh, agentRoot: agentRoot), nameNode, addressNode) }
         }
         guard CharacterPattern.fileName.matches(address) else {
             reader.report(
@@ -104,7 +105,7 @@ struct ClusterFileParser {
                 at: addressNode, fix: "add a `name:` of letters, digits, `.`, `_` or `-`, e.g. `name: node\(path.description.filter(\.isNumber))`")
             return nil
         }
-        return (HostConfig(name: address, address: address, ssh: ssh), addressNode, addressNode)
+        return (HostConfig(name: address, address: address, ssh: ssh, agentRoot: agentRoot), addressNode, addressNode)
     }
 
     private func name(_ node: Node, at path: YAMLPath) -> String? {

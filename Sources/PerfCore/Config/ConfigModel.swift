@@ -41,6 +41,9 @@ public struct ClusterConfig: Sendable, Equatable {
 
     /// The directory that holds the cluster file; relative paths in it start here.
     public var directory: String { FilePaths.directory(of: file) }
+
+    /// The agent root on `host`: its own `agent_root`, else the cluster's.
+    public func agentRoot(of host: HostConfig) -> String { host.agentRoot ?? agentRoot }
 }
 
 /// One node of the cluster.
@@ -51,11 +54,14 @@ public struct HostConfig: Sendable, Equatable {
     public var address: String
     /// How to reach the host over SSH (unused for local hosts).
     public var ssh: SSHSettings
+    /// This host's agent root when it differs from the cluster's `agent_root`.
+    public var agentRoot: String?
 
-    public init(name: String, address: String, ssh: SSHSettings = SSHSettings()) {
+    public init(name: String, address: String, ssh: SSHSettings = SSHSettings(), agentRoot: String? = nil) {
         self.name = name
         self.address = address
         self.ssh = ssh
+        self.agentRoot = agentRoot
     }
 
     /// `localhost`, `127.x.x.x` and `::1` are reached through a local pipe, without SSH.
@@ -223,6 +229,8 @@ public struct VendorConfig: Sendable, Equatable {
     public var visibleDevicesEnv: String?
     /// Accelerators per node; `nproc_per_node` may not exceed it.
     public var devicesPerNode: Int?
+    /// A command printing one line per device on a node; preflight counts the lines.
+    public var deviceQuery: [String]?
     /// Peak FLOP/s of one device (one rank's share) by dtype, e.g. `bf16: 989e12`.
     public var peakFlops: [String: Double]
     /// Environment for every rank (`${VAR}` expands on the node at launch).
@@ -232,7 +240,7 @@ public struct VendorConfig: Sendable, Equatable {
 
     public init(
         name: String, file: String, description: String? = nil, runtime: RuntimeKind = .process,
-        image: String? = nil, visibleDevicesEnv: String? = nil, devicesPerNode: Int? = nil,
+        image: String? = nil, visibleDevicesEnv: String? = nil, devicesPerNode: Int? = nil, deviceQuery: [String]? = nil,
         peakFlops: [String: Double] = [:], env: [String: String] = [:], source: SourceMap = SourceMap()
     ) {
         self.name = name
@@ -242,6 +250,7 @@ public struct VendorConfig: Sendable, Equatable {
         self.image = image
         self.visibleDevicesEnv = visibleDevicesEnv
         self.devicesPerNode = devicesPerNode
+        self.deviceQuery = deviceQuery
         self.peakFlops = peakFlops
         self.env = env
         self.source = source

@@ -2,7 +2,7 @@ import Yams
 
 /// Reads a vendor file's nodes into a `VendorConfig`.
 struct VendorFileParser {
-    static let keys = ["description", "runtime", "image", "visible_devices_env", "devices_per_node", "peak_flops", "env"]
+    static let keys = ["description", "runtime", "image", "visible_devices_env", "devices_per_node", "device_query", "peak_flops", "env"]
     static let example = "runtime: process\npeak_flops: {fp32: 7.2e10}"
 
     private let reader: YAMLNodeReader
@@ -29,9 +29,11 @@ struct VendorFileParser {
                           example: "visible_devices_env: CUDA_VISIBLE_DEVICES")
         }
         let devicesPerNode = root.int("devices_per_node", in: 1...Int.max, example: "devices_per_node: 8")
+        let deviceQuery = root.stringList(
+            "device_query", example: "device_query: [nvidia-smi, --query-gpu=index, --format=csv,noheader]", nonEmpty: true)
         return VendorConfig(
             name: name, file: file.absolute, description: description, runtime: runtime ?? .process, image: image,
-            visibleDevicesEnv: visibleDevicesEnv, devicesPerNode: devicesPerNode,
+            visibleDevicesEnv: visibleDevicesEnv, devicesPerNode: devicesPerNode, deviceQuery: deviceQuery,
             peakFlops: root.value("peak_flops").map(peakFlops) ?? [:], env: root.environment("env") ?? [:],
             source: reader.source)
     }

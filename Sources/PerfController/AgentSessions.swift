@@ -1,0 +1,86 @@
+import PerfCore
+import PerfSSH
+import PerfWire
+
+/// A controller session with one host's agent, greeted.
+struct ConnectedAgent: Sendable {
+    let endpoint: AgentEndpoint
+    let link: NodeLink
+    let hello: AgentHello
+}
+
+/// The step of reaching an agent that failed, named in the host's error.
+enum AgentStep: String {
+    case connect = "SSH login"
+    case start = "starting perf-agent"
+    case hello = "agent hello"
+    case preflight = "preflight"
+}
+
+/// Opens sessions with host agents: SSH login (or a local pipe), `perf-agent dial`,
+/// hello with the protocol check. Every failure names the host, the step and the cause.
+struct AgentSessionOpener: Sendable {
+    /// Start the daemon where none runs (`run`, `install`), or only talk to running ones (`status`, `stop`).
+    var startDaemon = true
+    var connectTimeout: Duration = .seconds(10)
+
+    /// Opens a session with `endpoint`'s agent as node `node`; log chunks go into `runDirectory`.
+    func open(
+        _ endpoint: AgentEndpoint, node: NodePlan, runDirectory: String? = nil, stderrPath: String? = nil,
+        onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }
+    ) async throws -> ConnectedAgent {
+        let link: any AgentLink
+        if endpoint.host.isLocal {
+            let transport = LocalAgentTransport(
+                endpoint: endpoint, startDaemon: startDaemon, stderrPath: stderrPath ?? "/dev/null")
+            link = try await Self.step(.start, endpoint) { () throws(UserError) in try transport.open() }
+        } else {
+            let connection = try await Self.step(.connect, endpoint) { () async throws(UserError) in
+                try await SSHLogin.connect(endpoint.host, timeout: connectTimeout)
+            }
+            let transport = SSHAgentTransport(endpoint: endpoint, startDaemon: startDaemon, stderrPath: stderrPath)
+            do {
+                link = try await transport.open(over: connection)
+            } catch {
+                await connection.close()
+                throw Self.failure(error, step: .start, endpoint)
+            }
+        }
+        let nodeLink = NodeLink(
+            node: node, channel: link, collector: runDirectory.map(LogCollector.init), onEvent: onEvent)
+        await nodeLink.startReading()
+        do {
+            let hello = try await nodeLink.greet()
+            return ConnectedAgent(endpoint: endpoint, link: nodeLink, hello: hello)
+        } catch let error as AgentNotRunning {
+            await nodeLink.close()
+            throw error
+        } catch let error as UserError {
+            await nodeLink.close()
+            throw Self.failure(error, step: .hello, endpoint)
+        }
+    }
+
+    /// `error` as the host's failure at `step`.
+    static func failure(_ error: UserError, step: AgentStep, _ endpoint: AgentEndpoint) -> UserError {
+        UserError("\(step.rawValue): \(error.message)", at: "\(endpoint.location) (\(endpoint.host.address))", fix: error.fix)
+    }
+
+    private static func step<T>(
+        _ step: AgentStep, _ endpoint: AgentEndpoint, _ body: () async throws(UserError) -> T
+    ) async throws(UserError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw failure(error, step: step, endpoint)
+        }
+    }
+}
+
+/// A placeholder node for sessions outside a run (status, stop, install).
+extension NodePlan {
+    static func unplanned(_ endpoint: AgentEndpoint, index: Int) -> NodePlan {
+        NodePlan(nodeRank: index, hostName: endpoint.host.name, address: endpoint.host.address,
+                 isLocal: endpoint.host.isLocal, ranks: [])
+    }
+}
