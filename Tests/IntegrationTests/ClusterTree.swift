@@ -80,9 +80,12 @@ struct ClusterTree {
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 
-    /// Runs `perfctl` with `arguments` in the tree's root.
+    /// Runs `perfctl` with `arguments` in the tree's root. Agent daemons it starts exit
+    /// after 10 idle seconds, so tests leave none behind for long.
     func perfctl(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-        try CommandResult.run(Self.executable("perfctl"), arguments, in: root, environment: environment)
+        try CommandResult.run(
+            Self.executable("perfctl"), arguments, in: root,
+            environment: ["PERF_AGENT_IDLE_EXIT": "10"].merging(environment) { $1 })
     }
 
     /// A product built beside the test bundle (`swift build` builds them; the test script runs it first).
