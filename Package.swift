@@ -39,11 +39,13 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // glibc calls declared only under _GNU_SOURCE (posix_spawn close-from and setsid, accept4).
+        .target(name: "CAgentSystem"),
         // The node daemon's library: sessions, rank supervision, process runtime.
         .target(
             name: "PerfAgent",
             dependencies: [
-                "PerfCore", "PerfWire",
+                "PerfCore", "PerfWire", "CAgentSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -73,7 +75,12 @@ let package = Package(
                 "PerfAgent", "PerfWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // One file to copy to a node: the Swift runtime, Foundation and ICU linked in; glibc,
+            // libstdc++ and libgcc_s stay shared (the toolchain's static-stdlib-args.lnk links them so).
+            // Compiling with the flag too makes the module autolink Foundation's static dependencies.
+            swiftSettings: [.unsafeFlags(["-static-stdlib"])],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         .executableTarget(
             name: "perf-bench",

@@ -3,51 +3,90 @@ import Logging
 import PerfCore
 import PerfWire
 
-/// One controller's session with this node's agent: answers hello, runs the
-/// rounds it is asked to run, and streams their logs and outcomes back.
+/// One controller's session with this node's agent: answers hello, status,
+/// preflight and shutdown, starts the rounds it is asked to run in the agent's
+/// `RoundRegistry`, and streams their logs and outcomes back.
 ///
-/// A round keeps running when the controller goes away: the session waits for
-/// every round it started before it ends, and their files stay on disk.
+/// The rounds belong to the agent, not to the session: when the controller goes
+/// away, they run to their end and their files stay on disk.
 public actor AgentSession {
     private let channel: AgentChannel
-    private let root: String
-    private let logger: Logger
-    private var rounds: [RoundKey: (supervisor: RoundSupervisor, task: Task<Void, Never>)] = [:]
+    private let state: AgentState
+    private var logger: Logger
     private var greeted = false
 
-    /// - Parameters:
-    ///   - root: the agent's root directory; node round directories go under `<root>/runs/`.
-    public init(channel: AgentChannel, root: String, logger: Logger) {
+    public init(channel: AgentChannel, state: AgentState, logger: Logger) {
         self.channel = channel
-        self.root = root
+        self.state = state
         self.logger = logger
     }
 
-    /// Serves the controller until it says goodbye or disconnects, then waits for running rounds.
+    /// Serves the controller until it says goodbye, disconnects or shuts the agent
+    /// down, then closes the session's output. It does not wait for rounds.
     public func run() async {
+        logger[metadataKey: "session"] = "\(await state.sessionBegan())"
+        logger.info("controller connected")
+        var shutDown = false
         do {
             loop: for try await message in channel.incoming {
-                switch message {
-                case .hello(let hello):
-                    guard answer(hello) else { break loop }
-                case .startRound(let start):
-                    begin(start)
-                case .cancelRound(let cancel):
-                    await rounds[cancel.key]?.supervisor.stopAll(reason: "cancelled: \(cancel.reason)")
-                case .preflight(let request):
-                    guard greeted else { reply(.failure(AgentFailure(message: "preflight before hello", fix: "send hello first"))); continue }
-                    reply(.preflightReport(await NodePreflight.run(request, root: root)))
-                case .status, .shutdown:
-                    reply(.failure(AgentFailure(message: "this agent serves one session on stdin/stdout; it has no daemon state")))
-                case .goodbye:
+                switch await handle(message) {
+                case .serve: continue
+                case .end: break loop
+                case .shutDown:
+                    shutDown = true
                     break loop
                 }
             }
         } catch {
             logger.warning("controller link failed: \(error); running rounds continue")
         }
-        for round in rounds.values { await round.task.value }
         channel.closeOutput()
+        await state.sessionEnded()
+        logger.info("controller disconnected")
+        if shutDown { await state.shutdownAnswered() }
+    }
+
+    /// What the session does after a message.
+    private enum Next {
+        case serve, end
+        /// A shutdown was accepted and answered.
+        case shutDown
+    }
+
+    private func handle(_ message: ControllerMessage) async -> Next {
+        switch message {
+        case .hello(let hello):
+            return answer(hello) ? .serve : .end
+        case .goodbye:
+            return .end
+        default:
+            break
+        }
+        guard greeted else {
+            reply(.failure(AgentFailure(message: "\(message.name) before hello", fix: "send hello first")))
+            return .serve
+        }
+        switch message {
+        case .hello, .goodbye:
+            break  // answered above
+        case .startRound(let start):
+            if let failure = await state.rounds.start(start, send: roundSender()) { reply(.failure(failure)) }
+        case .cancelRound(let cancel):
+            await state.rounds.cancel(cancel)
+        case .preflight(let request):
+            reply(.preflightReport(await NodePreflight.run(request, root: state.root)))
+        case .status:
+            reply(.status(await state.status()))
+        case .shutdown(let request):
+            switch await state.shutdown(request) {
+            case .success(let report):
+                reply(.shuttingDown(report))
+                return .shutDown
+            case .failure(let failure):
+                reply(.failure(failure))
+            }
+        }
+        return .serve
     }
 
     private func answer(_ hello: ControllerHello) -> Bool {
@@ -65,40 +104,11 @@ public actor AgentSession {
         return true
     }
 
-    private func begin(_ start: StartRound) {
-        guard greeted else {
-            reply(.failure(AgentFailure(key: start.key, message: "startRound before hello", fix: "send hello first")))
-            return
-        }
-        guard start.runtime == .process else {
-            reply(.failure(AgentFailure(
-                key: start.key,
-                message: "perf-agent \(PerfVersion.string) cannot start ranks with runtime '\(start.runtime.rawValue)' yet; it runs plain processes",
-                fix: "use a vendor whose vendor.yaml says `runtime: process` (e.g. vendors/cpu)")))
-            return
-        }
-        guard rounds[start.key] == nil else {
-            reply(.failure(AgentFailure(key: start.key, message: "round \(start.key) is already running on this node")))
-            return
-        }
-        let directory = [root, "runs", start.key.runID, start.key.caseName, "round\(start.key.round)", "noderank\(start.nodeRank)"]
-            .joined(separator: "/")
+    /// Where a round started by this session sends its messages: this controller,
+    /// while it is connected; nowhere after.
+    private func roundSender() -> @Sendable (AgentMessage) -> Void {
         let channel = self.channel
-        let send: @Sendable (AgentMessage) -> Void = { message in try? channel.send(message) }
-        let supervisor: RoundSupervisor
-        do {
-            supervisor = try RoundSupervisor(start: start, directory: directory, send: send, logger: logger)
-        } catch {
-            reply(.failure(AgentFailure(
-                key: start.key, message: "cannot create the round directory \(directory): \(error)",
-                fix: "check that the agent root \(root) is writable")))
-            return
-        }
-        let task = Task {
-            let finished = await supervisor.run()
-            send(.roundFinished(finished))
-        }
-        rounds[start.key] = (supervisor, task)
+        return { message in try? channel.send(message) }
     }
 
     private func reply(_ message: AgentMessage) {
@@ -106,6 +116,21 @@ public actor AgentSession {
             try channel.send(message)
         } catch {
             logger.warning("cannot reach the controller: \(error)")
+        }
+    }
+}
+
+private extension ControllerMessage {
+    /// The message's type as it travels.
+    var name: String {
+        switch self {
+        case .hello: "hello"
+        case .startRound: "startRound"
+        case .cancelRound: "cancelRound"
+        case .preflight: "preflight"
+        case .status: "status"
+        case .shutdown: "shutdown"
+        case .goodbye: "goodbye"
         }
     }
 }

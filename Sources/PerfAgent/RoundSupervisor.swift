@@ -67,6 +67,9 @@ actor RoundSupervisor {
             key: start.key, exits: exits.sorted { $0.rank < $1.rank }, nodeDirectory: directory, files: files)
     }
 
+    /// Ranks whose processes run now.
+    var ranksAlive: Int { groups.count }
+
     /// Stops every running rank (TERM, then KILL after the grace period); idempotent.
     func stopAll(reason: String) {
         if roundStopReason == nil { roundStopReason = reason }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 import SystemPackage
 
@@ -19,10 +20,30 @@ public final class MessageChannel<Outgoing: Encodable & Sendable, Incoming: Deco
     /// Messages from the peer, in order; finishes when the peer closes, throws on a broken stream.
     public let incoming: AsyncThrowingStream<Incoming, any Error>
     private let output: Mutex<FileDescriptor?>
+    /// Whether `output` is a socket, whose sending side `closeOutput()` shuts down.
+    private let outputIsSocket: Bool
 
     /// Takes ownership of both descriptors: `input` closes at end of stream, `output` on `closeOutput()`.
-    public init(input: FileDescriptor, output: FileDescriptor) {
+    public convenience init(input: FileDescriptor, output: FileDescriptor) {
+        self.init(input: input, output: output, outputIsSocket: false)
+    }
+
+    /// Takes ownership of a connected stream socket, read and written through two
+    /// descriptors of it. `closeOutput()` shuts its sending side down, so the peer
+    /// reads end of stream while this side can still read. Closes `socket` when it throws.
+    public convenience init(socket: FileDescriptor) throws {
+        let copy = fcntl(socket.rawValue, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else {
+            let cause = Errno(rawValue: errno)
+            try? socket.close()
+            throw ChannelError("cannot duplicate the connection's socket: \(cause)")
+        }
+        self.init(input: socket, output: FileDescriptor(rawValue: copy), outputIsSocket: true)
+    }
+
+    private init(input: FileDescriptor, output: FileDescriptor, outputIsSocket: Bool) {
         self.output = Mutex(output)
+        self.outputIsSocket = outputIsSocket
         let (stream, continuation) = AsyncThrowingStream<Incoming, any Error>.makeStream()
         incoming = stream
         let reader = Thread { Self.readLoop(input, into: continuation) }
@@ -47,6 +68,7 @@ public final class MessageChannel<Outgoing: Encodable & Sendable, Incoming: Deco
     /// Closes the sending side: the peer reads end of stream.
     public func closeOutput() {
         output.withLock { descriptor in
+            if outputIsSocket, let descriptor { shutdown(descriptor.rawValue, Int32(SHUT_WR)) }
             try? descriptor?.close()
             descriptor = nil
         }

@@ -157,7 +157,7 @@ public struct RoundFinished: Sendable, Equatable, Codable {
 }
 
 /// A request the agent could not carry out.
-public struct AgentFailure: Sendable, Equatable, Codable {
+public struct AgentFailure: Error, Sendable, Equatable, Codable {
     public var key: RoundKey?
     public var message: String
     public var fix: String?

@@ -6,7 +6,8 @@ import PerfCore
 import PerfWire
 import SystemPackage
 
-/// An agent session in this process, talked to through real pipes as the controller would.
+/// An agent session in this process, talked to through real pipes as the controller
+/// would, served the way `serve --stdio` serves: the session, then its rounds' ends.
 final class AgentHarness: Sendable {
     let controller: ControllerChannel
     let root: String
@@ -18,8 +19,14 @@ final class AgentHarness: Sendable {
         let fromAgent = try FileDescriptor.pipe()
         let agentChannel = AgentChannel(input: toAgent.readEnd, output: fromAgent.writeEnd)
         controller = ControllerChannel(input: fromAgent.readEnd, output: toAgent.writeEnd)
-        let session = AgentSession(channel: agentChannel, root: root, logger: Logger(label: "test-agent"))
-        self.session = Task { await session.run() }
+        var logger = Logger(label: "test-agent")
+        logger.logLevel = .warning
+        let state = AgentState(root: root, logger: logger)
+        let session = AgentSession(channel: agentChannel, state: state, logger: logger)
+        self.session = Task {
+            await session.run()
+            await state.rounds.waitUntilEmpty()
+        }
     }
 
     /// Says hello and returns the answer.

@@ -151,6 +151,37 @@ struct AgentSessionTests {
         try? FileManager.default.removeItem(atPath: agent.root)
     }
 
+    @Test func requestsBeforeHelloAreRefused() async throws {
+        let agent = try AgentHarness()
+        try agent.controller.send(.status)
+        var reply: AgentMessage?
+        for try await message in agent.controller.incoming { reply = message; break }
+        guard case .failure(let failure) = reply else { Issue.record("expected failure, got \(String(describing: reply))"); return }
+        #expect(failure.message == "status before hello")
+        #expect(failure.fix == "send hello first")
+        await agent.close()
+    }
+
+    @Test func statusAndShutdownAnswerFromTheSessionsOwnState() async throws {
+        let agent = try AgentHarness()
+        _ = try await agent.greet()
+        try agent.controller.send(.status)
+        var reply: AgentMessage?
+        for try await message in agent.controller.incoming { reply = message; break }
+        guard case .status(let status) = reply else { Issue.record("expected status, got \(String(describing: reply))"); return }
+        #expect(status.pid == getpid())
+        #expect(status.root == agent.root)
+        #expect(status.sessions == 1)
+        #expect(status.rounds.isEmpty)
+        #expect(status.executableSHA256.count == 64)
+        try agent.controller.send(.shutdown(ShutdownRequest(cancelRunning: false)))
+        var answers: [AgentMessage] = []
+        for try await message in agent.controller.incoming { answers.append(message) }
+        #expect(answers == [.shuttingDown(ShutdownReport(stoppedRounds: []))])
+        await agent.session.value
+        try? FileManager.default.removeItem(atPath: agent.root)
+    }
+
     static func childPID(in log: String) -> pid_t? {
         guard let range = log.range(of: "child=") else { return nil }
         return pid_t(log[range.upperBound...].prefix { $0.isNumber })

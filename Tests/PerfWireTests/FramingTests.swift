@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import PerfCore
 import PerfWire
 import SystemPackage
@@ -74,6 +75,23 @@ struct FramingTests {
         #expect(received == Self.sample)
         a.closeOutput()
         #expect(try await iterator.next() == nil)
+    }
+
+    @Test func socketChannelClosingItsOutputStillReadsThePeersAnswer() async throws {
+        var ends: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0)
+        let controller = try ControllerChannel(socket: FileDescriptor(rawValue: ends[0]))
+        let agent = try AgentChannel(socket: FileDescriptor(rawValue: ends[1]))
+        try controller.send(.status)
+        controller.closeOutput()
+        var requests: [ControllerMessage] = []
+        for try await message in agent.incoming { requests.append(message) }
+        #expect(requests == [.status])
+        for message in Self.sample { try agent.send(message) }
+        agent.closeOutput()
+        var received: [AgentMessage] = []
+        for try await message in controller.incoming { received.append(message) }
+        #expect(received == Self.sample)
     }
 
     @Test func streamCutInsideAFrameIsReportedAsBroken() async throws {
