@@ -16,23 +16,43 @@ public struct AgentRoot: Sendable {
         self.path = FilePaths.resolve(expanded, against: FileManager.default.currentDirectoryPath)
     }
 
+    /// This host's daemon files: `<root>/hosts/<hostname>/`. Hosts that share the root
+    /// (an NFS home, or test hosts on one machine) each keep their own daemon.
+    public var hostDirectory: String { FilePaths.join(path, "hosts/" + Self.hostName) }
     /// The daemon's listening socket.
-    var socketPath: String { FilePaths.join(path, "agent.sock") }
-    /// Held locked by the running daemon: one daemon per root.
-    var lockPath: String { FilePaths.join(path, "agent.lock") }
+    var socketPath: String { FilePaths.join(hostDirectory, "agent.sock") }
+    /// Held locked by the running daemon: one daemon per root and host.
+    var lockPath: String { FilePaths.join(hostDirectory, "agent.lock") }
     /// The running daemon's pid.
-    var pidPath: String { FilePaths.join(path, "agent.pid") }
+    var pidPath: String { FilePaths.join(hostDirectory, "agent.pid") }
     /// The daemon's own log when `dial` started it.
-    var logPath: String { FilePaths.join(path, "agent.log") }
+    var logPath: String { FilePaths.join(hostDirectory, "agent.log") }
+
+    /// This host's name as a single path component.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+        let safe = name.map { $0 == "/" || $0 == "\0" ? "_" : $0 }
+        return safe.isEmpty || name == "." || name == ".." ? "localhost" : String(safe)
+    }
 
     /// The socket's address; throws when its path is too long for a Unix socket.
     func socketAddress() throws(UserError) -> UnixSocketAddress {
         try UnixSocketAddress(socketPath)
     }
 
-    /// Creates the root with mode 0700 when missing; refuses one that another user
-    /// owns or that its group or others may write.
+    /// Creates the root and this host's directory in it with mode 0700 when missing;
+    /// refuses a root that another user owns or that its group or others may write.
     func prepare() throws(UserError) {
+        try prepareRoot()
+        for directory in [FilePaths.join(path, "hosts"), hostDirectory] where mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw UserError(
+                "cannot create \(directory): \(Errno(rawValue: errno))", fix: "check the permissions of the agent root \(path)")
+        }
+    }
+
+    private func prepareRoot() throws(UserError) {
         try Directories.create(FilePaths.directory(of: path))
         if mkdir(path, 0o700) != 0 && errno != EEXIST {
             throw UserError(

@@ -195,7 +195,8 @@ struct AgentUpload {
             on: connection, doing: "creating \(bin)")
         var copied = 0
         if !existing.hasPrefix(digest) {
-            let partial = FilePaths.join(bin, ".\(name).partial")
+            // Unique per upload: hosts that share the root (an NFS home) upload side by side.
+            let partial = FilePaths.join(bin, ".\(name).\(UInt64.random(in: 0...UInt64.max)).partial")
             try await connection.upload(binary, to: Self.scpPath(partial), mode: 0o755)
             let landed = try await shell("sha256sum \(q(partial))", on: connection, doing: "checking the upload")
             guard landed.hasPrefix(digest) else {

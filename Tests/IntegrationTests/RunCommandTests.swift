@@ -123,15 +123,20 @@ struct RunCommandTests {
         #expect(leftovers.stdout.isEmpty, "ranks survived the interrupt: \(leftovers.stdout)")
     }
 
-    @Test func entryCommandThatDoesNotExistIsNamedInTheFailure() throws {
+    @Test func entryCommandThatDoesNotExistFailsPreflightBeforeAnyRound() throws {
         let tree = try ClusterTree(caseYAML: """
             framework: shell
             entry: [definitely-not-installed-tool, --x]
             """)
         defer { tree.remove() }
         let result = try tree.perfctl(["run", "cases/demo"])
-        #expect(result.status == 1)
-        #expect(result.stdout.contains("did not start: entry command `definitely-not-installed-tool` not found in PATH="))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(
+            "host localhost (localhost): error: preflight: entry: entry command `definitely-not-installed-tool` not found in PATH="),
+                "\(result.stderr)")
+        #expect(result.stderr.contains("fix: install the case's program on this host"))
+        let record = try tree.json("\(try tree.runDirectory())/run.json")
+        #expect(record["status"] as? String == "aborted")
     }
 
     @Test func missingCaseSaysWhichCasesExist() throws {

@@ -18,7 +18,8 @@ struct SSHClusterTests {
         try body(testbed)
     }
 
-    /// A cluster tree whose cluster.yaml is the testbed's (SSH settings, hosts, per-host agent roots).
+    /// A cluster tree whose cluster.yaml is the testbed's (SSH settings and hosts) with an agent
+    /// root in the tree: the hosts share it as hosts share an NFS home, each with its own daemon.
     static func tree(testbed: String) throws -> ClusterTree {
         let tree = try ClusterTree(caseYAML: """
             framework: shell
@@ -30,7 +31,7 @@ struct SSHClusterTests {
               - {name: throughput, higher_is_better: true, primary: true}
             """)
         let cluster = try String(contentsOfFile: testbed + "/cluster.yaml", encoding: .utf8)
-        try tree.write("cluster.yaml", cluster)
+        try tree.write("cluster.yaml", cluster + "agent_root: \(tree.root)/agent\n")
         return tree
     }
 
@@ -94,7 +95,7 @@ struct SSHClusterTests {
             defer { tree.remove() }
             try Self.install(tree)
             // pc2: no agent under its own agent root; pc3: its link is down.
-            try Self.edit(tree, replacing: "\(testbed)/pc2/agent", with: "\(tree.root)/pc2-agent")
+            try Self.edit(tree, replacing: "{name: pc2, address: 10.77.0.12}", with: "{name: pc2, address: 10.77.0.12, agent_root: \(tree.root)/pc2-agent}")
             _ = try CommandResult.run("/usr/sbin/ip", ["link", "set", "v-pc3", "down"], in: "/", environment: [:])
             let began = Date()
             let result = try tree.perfctl(["preflight", "cases/demo", "--nnodes", "3"])
@@ -115,7 +116,7 @@ struct SSHClusterTests {
             let tree = try Self.tree(testbed: testbed)
             defer { tree.remove() }
             let root = tree.root + "/old-agent"
-            try Self.edit(tree, replacing: "\(testbed)/pc1/agent", with: root)
+            try Self.edit(tree, replacing: "agent_root: \(tree.root)/agent", with: "agent_root: \(root)")
             // An agent from the future: reads the hello frame, answers as protocol 99.
             try tree.write("old-agent/bin/perf-agent", #"""
                 #!/usr/bin/env python3
@@ -141,7 +142,7 @@ struct SSHClusterTests {
             let tree = try Self.tree(testbed: testbed)
             defer { tree.remove() }
             let strange = "\(tree.root)/a b;touch /tmp/pw;'$(id)"
-            try Self.edit(tree, replacing: "agent_root: \(testbed)/pc1/agent", with: "agent_root: \"\(strange)\"")
+            try Self.edit(tree, replacing: "agent_root: \(tree.root)/agent", with: "agent_root: \"\(strange)\"")
             try Self.install(tree)
             let result = try tree.perfctl(["run", "cases/demo", "--nnodes", "1"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -155,7 +156,7 @@ struct SSHClusterTests {
         try Self.withCluster(1) { testbed in
             let tree = try Self.tree(testbed: testbed)
             defer { tree.remove() }
-            try Self.edit(tree, replacing: "address: 10.77.0.11,", with: "address: \"10.77.0.11;touch /tmp/pwned-perfctl\",")
+            try Self.edit(tree, replacing: "address: 10.77.0.11}", with: "address: \"10.77.0.11;touch /tmp/pwned-perfctl\"}")
             let result = try tree.perfctl(["run", "cases/demo", "--nnodes", "1"])
             #expect(result.status == 2)
             #expect(result.stderr.contains("cluster.yaml:"), "names the file and position: \(result.stderr)")
@@ -168,7 +169,7 @@ struct SSHClusterTests {
         try Self.withCluster(2) { testbed in
             let tree = try Self.tree(testbed: testbed)
             defer { tree.remove() }
-            try Self.edit(tree, replacing: "{name: pc2, address: 10.77.0.12,", with: "{name: pc2, address: 10.77.0.11,")
+            try Self.edit(tree, replacing: "{name: pc2, address: 10.77.0.12}", with: "{name: pc2, address: 10.77.0.11}")
             let result = try tree.perfctl(["run", "cases/demo"])
             #expect(result.status == 2)
             #expect(result.stderr.contains("the same machine as `hosts[0]`"), "\(result.stderr)")

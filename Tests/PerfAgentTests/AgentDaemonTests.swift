@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PerfAgent
 import PerfCore
 import PerfWire
 import Testing
@@ -28,7 +29,7 @@ struct AgentDaemonTests {
         try await DaemonHarness.with { daemon in
             let process = try await daemon.serve()
             #expect(mode(of: daemon.root) == 0o700)
-            #expect(mode(of: daemon.root + "/agent.sock") == 0o600)
+            #expect(mode(of: daemon.hostDirectory + "/agent.sock") == 0o600)
             #expect(daemon.daemonPID == process.processIdentifier)
             let session = try await daemon.session()
             let status = try await session.status()
@@ -64,7 +65,7 @@ struct AgentDaemonTests {
             for command in ["serve", "dial"] {
                 let run = try daemon.agent([command, "--root", root])
                 #expect(run.status == 1)
-                #expect(run.stderr.contains("the socket path \(root)/agent.sock is"))
+                #expect(run.stderr.contains("the socket path \(AgentRoot(root).hostDirectory)/agent.sock is"))
                 #expect(run.stderr.contains("pick a shorter --root"))
                 #expect(run.stdout.isEmpty)
             }
@@ -178,8 +179,8 @@ struct AgentDaemonTests {
             for pid in ranks { #expect(!processExists(pid), "rank process \(pid) survived the shutdown") }
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            #expect(!FileManager.default.fileExists(atPath: daemon.root + "/agent.sock"))
-            #expect(!FileManager.default.fileExists(atPath: daemon.root + "/agent.pid"))
+            #expect(!FileManager.default.fileExists(atPath: daemon.hostDirectory + "/agent.sock"))
+            #expect(!FileManager.default.fileExists(atPath: daemon.hostDirectory + "/agent.pid"))
         }
     }
 
@@ -195,8 +196,8 @@ struct AgentDaemonTests {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
             #expect(!processExists(ranks[0]))
-            #expect(!FileManager.default.fileExists(atPath: daemon.root + "/agent.sock"))
-            #expect(!FileManager.default.fileExists(atPath: daemon.root + "/agent.pid"))
+            #expect(!FileManager.default.fileExists(atPath: daemon.hostDirectory + "/agent.sock"))
+            #expect(!FileManager.default.fileExists(atPath: daemon.hostDirectory + "/agent.pid"))
         }
     }
 
@@ -215,8 +216,8 @@ struct AgentDaemonTests {
             #expect(status.pid == daemon.daemonPID)
             #expect(processExists(status.pid))
             #expect(mode(of: daemon.root) == 0o700)
-            let log = try String(contentsOfFile: daemon.root + "/agent.log", encoding: .utf8)
-            #expect(log.contains("serving on \(daemon.root)/agent.sock"))
+            let log = try String(contentsOfFile: daemon.hostDirectory + "/agent.log", encoding: .utf8)
+            #expect(log.contains("serving on \(daemon.hostDirectory)/agent.sock"))
 
             let second = try daemon.agent(["dial", "--root", daemon.root], input: input)
             guard case .status(let again) = try second.messages().last else {
@@ -277,7 +278,7 @@ struct AgentDaemonTests {
             #expect(Date().timeIntervalSince(disconnected) >= 2.5)
             #expect(process.terminationStatus == 0)
             #expect(daemon.output.contains("stopping: no session and no round for 3 s"))
-            #expect(!FileManager.default.fileExists(atPath: daemon.root + "/agent.sock"))
+            #expect(!FileManager.default.fileExists(atPath: daemon.hostDirectory + "/agent.sock"))
         }
     }
 }

@@ -58,7 +58,7 @@ struct DaemonHarness {
         try process.run()
         try output.close()
         // agent.pid is written once the socket listens.
-        try await eventually("the daemon listens on \(root)/agent.sock") {
+        try await eventually("the daemon listens on \(hostDirectory)/agent.sock") {
             if daemonPID != nil { return true }
             guard process.isRunning else { throw ChannelError("perf-agent serve exited: \(self.output)") }
             return false
@@ -71,7 +71,7 @@ struct DaemonHarness {
         do {
             return try ControllerChannel(socket: AgentDialer(root: AgentRoot(root), startingWithIdleExit: nil).connect())
         } catch {
-            throw ChannelError("cannot connect to \(root)/agent.sock: \(error)")
+            throw ChannelError("cannot connect to \(hostDirectory)/agent.sock: \(error)")
         }
     }
 
@@ -87,6 +87,9 @@ struct DaemonHarness {
     func agent(_ arguments: [String], input: [UInt8] = [], environment: [String: String] = [:]) throws -> AgentRun {
         try AgentRun.run(try Self.executable(), arguments, input: input, environment: environment)
     }
+
+    /// This host's daemon files under the root.
+    var hostDirectory: String { AgentRoot(root).hostDirectory }
 
     /// The daemon's pid from `agent.pid`.
     var daemonPID: pid_t? { AgentRoot(root).recordedPID() }
