@@ -56,8 +56,9 @@ struct AgentSessionOpener: Sendable {
             await nodeLink.close()
             throw error
         } catch let error as UserError {
+            let step: AgentStep = await nodeLink.heardFromAgent ? .hello : .start
             await nodeLink.close()
-            throw Self.failure(error, step: .hello, endpoint)
+            throw Self.failure(error, step: step, endpoint)
         }
     }
 

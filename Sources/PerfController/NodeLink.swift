@@ -21,6 +21,8 @@ actor NodeLink {
     private var replyWaiter: CheckedContinuation<AgentMessage, any Error>?
     private var roundWaiters: [RoundKey: CheckedContinuation<RoundFinished, any Error>] = [:]
     private var closedBecause: (any Error)?
+    /// Whether the agent has sent anything yet; a link that closes before is an agent that did not start.
+    private(set) var heardFromAgent = false
 
     init(
         node: NodePlan, channel: any AgentLink, collector: LogCollector?,
@@ -137,6 +139,7 @@ actor NodeLink {
     }
 
     private func handle(_ message: AgentMessage) {
+        heardFromAgent = true
         switch message {
         case .hello, .preflightReport, .status, .shuttingDown:
             replyWaiter?.resume(returning: message)

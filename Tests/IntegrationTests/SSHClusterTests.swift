@@ -156,7 +156,7 @@ struct SSHClusterTests {
         try Self.withCluster(1) { testbed in
             let tree = try Self.tree(testbed: testbed)
             defer { tree.remove() }
-            try Self.edit(tree, replacing: "address: 10.77.0.11}", with: "address: \"10.77.0.11;touch /tmp/pwned-perfctl\"}")
+            try Self.edit(tree, replacing: "address: 10.77.0.11}", with: "address: \"10.77.0.11;touch${IFS}/tmp/pwned-perfctl\"}")
             let result = try tree.perfctl(["run", "cases/demo", "--nnodes", "1"])
             #expect(result.status == 2)
             #expect(result.stderr.contains("cluster.yaml:"), "names the file and position: \(result.stderr)")
