@@ -1,3 +1,4 @@
+import Foundation
 import PerfCore
 import PerfSSH
 import PerfWire
@@ -51,6 +52,9 @@ struct AgentSessionOpener: Sendable {
         await nodeLink.startReading()
         do {
             let hello = try await nodeLink.greet()
+            if endpoint.host.isLocal, startDaemon, try await replacedStaleLocalDaemon(nodeLink, endpoint) {
+                return try await open(endpoint, node: node, runDirectory: runDirectory, stderrPath: stderrPath, onEvent: onEvent)
+            }
             return ConnectedAgent(endpoint: endpoint, link: nodeLink, hello: hello)
         } catch let error as AgentNotRunning {
             await nodeLink.close()
@@ -60,6 +64,28 @@ struct AgentSessionOpener: Sendable {
             await nodeLink.close()
             throw Self.failure(error, step: step, endpoint)
         }
+    }
+
+    /// A local daemon started from an older build of the perf-agent beside perfctl (it
+    /// was rebuilt since) is stopped when idle, so the next session starts the current one.
+    private func replacedStaleLocalDaemon(_ link: NodeLink, _ endpoint: AgentEndpoint) async throws -> Bool {
+        let status = try await link.status()
+        let current = URL(fileURLWithPath: endpoint.localAgent).resolvingSymlinksInPath().path
+        guard status.executable != current, status.rounds.isEmpty else { return false }
+        _ = try await link.shutdown(cancelRunning: false)
+        await link.close()
+        let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+        while ContinuousClock.now < deadline {
+            do {
+                let still = try await AgentSessionOpener(startDaemon: false).open(endpoint, node: .unplanned(endpoint, index: 0))
+                await still.link.close()
+                try await Task.sleep(for: .milliseconds(100))
+            } catch is AgentNotRunning {
+                return true
+            }
+        }
+        throw UserError("the agent daemon of an older build did not stop within 15 s", at: endpoint.location,
+                        fix: "stop it with `perfctl agent stop --force`")
     }
 
     /// `error` as the host's failure at `step`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import PerfCore
 
 @main
@@ -22,4 +23,20 @@ struct PerfctlCommand: AsyncParsableCommand {
         version: PerfVersion.string,
         subcommands: [Run.self, Plan.self, Preflight.self, Validate.self, Agent.self]
     )
+
+    /// Parses and runs the command. SIGPIPE is ignored: an agent link whose peer went away
+    /// fails its write with EPIPE and is reported, instead of killing perfctl.
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -205,3 +205,34 @@ struct PlanAndValidateTests {
         }
     }
 }
+
+@Suite("local agent daemon")
+struct LocalDaemonTests {
+    @Test func daemonOfAnOlderBuildIsReplacedWhenIdle() throws {
+        let tree = try ClusterTree()
+        defer { tree.remove() }
+        // A daemon from another file: to perfctl, an agent built before the last `swift build`.
+        let older = tree.root + "/older/perf-agent"
+        try FileManager.default.createDirectory(atPath: tree.root + "/older", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try ClusterTree.executable("perf-agent"), toPath: older)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: older)
+        daemon.arguments = ["serve", "--root", tree.root + "/agent", "--idle-exit", "30"]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: tree.root + "/agent/hosts/\(ProcessInfo.processInfo.hostName)/agent.pid"), waited < 100 {
+            Thread.sleep(forTimeInterval: 0.05)
+            waited += 1
+        }
+        let result = try tree.perfctl(["run", "cases/demo", "--rounds", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0, "the older daemon was asked to stop and exited cleanly")
+        let status = try tree.perfctl(["agent", "status"])
+        #expect(status.status == 0, "the current build's daemon runs: \(status.stdout) \(status.stderr)")
+        _ = try tree.perfctl(["agent", "stop"])
+    }
+}
