@@ -10,9 +10,10 @@ command -v python3 >/dev/null || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 command -v pgrep >/dev/null || need_apt+=(procps)
 command -v ip >/dev/null || need_apt+=(iproute2)   # network namespaces of the test cluster
-# libssh2 to build PerfSSH; sshd and ssh-keygen for its tests against a real server.
+# libssh2 to build PerfSSH; sshd and ssh-keygen for its tests against a real server;
+# pdsh, the OpenSSH baseline of `perf-bench preflight`.
 if command -v dpkg >/dev/null; then
-  for package in libssh2-1-dev openssh-server openssh-client; do
+  for package in libssh2-1-dev openssh-server openssh-client pdsh; do
     dpkg -s "$package" >/dev/null 2>&1 || need_apt+=("$package")
   done
 fi
