@@ -30,7 +30,10 @@ let package = Package(
         // libssh2 (Debian: libssh2-1-dev) with its function-like macros as inline functions.
         .systemLibrary(name: "CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // SSH client on libssh2: session thread, host keys, login, exec channels, uploads.
-        .target(name: "PerfSSH", dependencies: ["CLibSSH2", "PerfCore"]),
+        .target(
+            name: "PerfSSH",
+            dependencies: ["CLibSSH2", "PerfCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Agent protocol: messages, framing, versioning, byte-stream channels.
         .target(
             name: "PerfWire",
@@ -85,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "perf-bench",
             dependencies: [
-                "PerfCore",
+                "PerfCore", "PerfController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -43,21 +43,9 @@ static inline int perf_ssh2_userauth_publickey_fromfile(LIBSSH2_SESSION *session
                                                   publicKey, privateKey, passphrase);
 }
 
-static inline int perf_ssh2_knownhost_readfile(LIBSSH2_KNOWNHOSTS *hosts, const char *path) {
-    return libssh2_knownhost_readfile(hosts, path, LIBSSH2_KNOWNHOST_FILE_OPENSSH);
-}
-
 static inline int perf_ssh2_last_errno(LIBSSH2_SESSION *session) { return libssh2_session_last_errno(session); }
 
 // Constants that are defined as shifted expressions Swift may not import.
 static const int perf_ssh2_eagain = LIBSSH2_ERROR_EAGAIN;
-static const int perf_ssh2_knownhost_type_plain = LIBSSH2_KNOWNHOST_TYPE_PLAIN;
-static const int perf_ssh2_knownhost_keyenc_raw = LIBSSH2_KNOWNHOST_KEYENC_RAW;
-static const int perf_ssh2_knownhost_key_sshrsa = LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-static const int perf_ssh2_knownhost_key_sshdss = LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-static const int perf_ssh2_knownhost_key_ecdsa_256 = LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-static const int perf_ssh2_knownhost_key_ecdsa_384 = LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-static const int perf_ssh2_knownhost_key_ecdsa_521 = LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-static const int perf_ssh2_knownhost_key_ed25519 = LIBSSH2_KNOWNHOST_KEY_ED25519;
 
 #endif

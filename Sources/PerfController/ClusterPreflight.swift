@@ -13,16 +13,20 @@ public struct ClusterPreflight: Sendable {
     private let cluster: ClusterConfig
     private let vendor: VendorConfig
     private let agentExecutable: String
+    private let window: Int
     private let onEvent: @Sendable (RunEvent) -> Void
 
-    /// - Parameter agentExecutable: the perf-agent beside perfctl, run on local hosts.
+    /// - Parameters:
+    ///   - agentExecutable: the perf-agent beside perfctl, run on local hosts.
+    ///   - window: hosts contacted at once.
     public init(
-        cluster: ClusterConfig, vendor: VendorConfig, agentExecutable: String,
+        cluster: ClusterConfig, vendor: VendorConfig, agentExecutable: String, window: Int = FanOut.defaultWindow,
         onEvent: @escaping @Sendable (RunEvent) -> Void = { _ in }
     ) {
         self.cluster = cluster
         self.vendor = vendor
         self.agentExecutable = agentExecutable
+        self.window = window
         self.onEvent = onEvent
     }
 
@@ -66,7 +70,7 @@ public struct ClusterPreflight: Sendable {
             return (node, AgentEndpoint(host: host, root: cluster.agentRoot(of: host), localAgent: agentExecutable), request)
         }
         let onEvent = onEvent
-        return await FanOut.map(jobs) { node, endpoint, request in
+        return await FanOut.map(jobs, window: window) { node, endpoint, request in
             await Self.connectAndCheck(
                 node: node, endpoint: endpoint, request: request, runDirectory: runDirectory,
                 keepFailedReport: keepFailedReports, onEvent: onEvent)

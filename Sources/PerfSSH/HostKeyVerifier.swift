@@ -10,18 +10,17 @@ struct HostKeyVerifier {
     let checking: HostKeyChecking
     let endpoint: Endpoint
 
-    /// A key type libssh2 knows, with its known_hosts bit and method/file name.
+    /// A host key type libssh2 can negotiate, by its method and known_hosts name.
     private struct KeyType {
-        var knownHostBit: Int32
         var name: String
     }
 
     private static let types: [KeyType] = [
-        KeyType(knownHostBit: perf_ssh2_knownhost_key_ed25519, name: "ssh-ed25519"),
-        KeyType(knownHostBit: perf_ssh2_knownhost_key_ecdsa_256, name: "ecdsa-sha2-nistp256"),
-        KeyType(knownHostBit: perf_ssh2_knownhost_key_ecdsa_384, name: "ecdsa-sha2-nistp384"),
-        KeyType(knownHostBit: perf_ssh2_knownhost_key_ecdsa_521, name: "ecdsa-sha2-nistp521"),
-        KeyType(knownHostBit: perf_ssh2_knownhost_key_sshrsa, name: "ssh-rsa"),
+        KeyType(name: "ssh-ed25519"),
+        KeyType(name: "ecdsa-sha2-nistp256"),
+        KeyType(name: "ecdsa-sha2-nistp384"),
+        KeyType(name: "ecdsa-sha2-nistp521"),
+        KeyType(name: "ssh-rsa"),
     ]
 
     private static func type(ofHostKey type: Int32) -> KeyType? {
@@ -36,21 +35,13 @@ struct HostKeyVerifier {
     }
 
     /// Before the handshake: ask the server for a key type the file has for this host.
-    /// libssh2 1.10 prefers ecdsa, so a file with only the ed25519 line would otherwise say NOTFOUND.
+    /// libssh2 1.10 prefers ecdsa, so a file with only the ed25519 line would otherwise say unknown.
     func preferKnownKeyTypes(session: OpaquePointer) throws(UserError) {
-        let hosts = try load(session: session)
-        defer { libssh2_knownhost_free(hosts) }
-        // A check with a dummy key says MISMATCH exactly when an entry of that type exists for the host.
-        let dummy: [CChar] = [0]
-        let known = Self.types.filter { type in
-            libssh2_knownhost_checkp(hosts, endpoint.host, Int32(endpoint.port), dummy, 1,
-                                     perf_ssh2_knownhost_type_plain | perf_ssh2_knownhost_keyenc_raw | type.knownHostBit,
-                                     nil) == LIBSSH2_KNOWNHOST_CHECK_MISMATCH
-        }
+        let known = try load().keyTypes(host: endpoint.host, port: endpoint.port)
+            .filter { name in Self.types.contains { $0.name == name } }
         // No entry yet: prefer ed25519, as OpenSSH does.
-        let order = known.isEmpty ? Self.types : known
-        let preference = order.map(\.name).joined(separator: ",")
-        if libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, preference) != 0 {
+        let order = known + Self.types.map(\.name).filter { !known.contains($0) }
+        if libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ",")) != 0 {
             _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, Self.types.map(\.name).joined(separator: ","))
         }
     }
@@ -63,19 +54,15 @@ struct HostKeyVerifier {
             throw UserError("\(endpoint) showed a host key of a type perfctl cannot check", at: endpoint.location,
                             fix: "give the host an ed25519 host key (ssh-keygen -A on the host)")
         }
-        let keyBytes = Data(bytes: key, count: length)
-        let line = "\(endpoint.knownHostsName) \(type.name) \(keyBytes.base64EncodedString())"
+        let keyBytes = key.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        let line = "\(endpoint.knownHostsName) \(type.name) \(Data(keyBytes).base64EncodedString())"
         let fingerprint = Self.fingerprint(session: session)
-        let hosts = try load(session: session)
-        defer { libssh2_knownhost_free(hosts) }
-        let result = libssh2_knownhost_checkp(hosts, endpoint.host, Int32(endpoint.port), key, length,
-                                              perf_ssh2_knownhost_type_plain | perf_ssh2_knownhost_keyenc_raw | type.knownHostBit, nil)
-        switch result {
-        case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+        switch try load().verdict(host: endpoint.host, port: endpoint.port, keyType: type.name, key: keyBytes) {
+        case .match:
             return
-        case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND where checking.policy == .acceptNew:
+        case .notFound where checking.policy == .acceptNew:
             try append(line)
-        case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+        case .notFound:
             throw UserError(
                 "the host key of \(endpoint) is unknown: \(type.name) \(fingerprint) is not in \(checking.knownHostsPath)",
                 at: endpoint.location,
@@ -85,7 +72,7 @@ struct HostKeyVerifier {
                     \(line)
                   or accept new host keys once with host-key policy accept-new
                 """)
-        case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+        case .mismatch:
             throw UserError(
                 """
                 WARNING: THE HOST KEY OF \(endpoint) HAS CHANGED. Someone could be intercepting the connection \
@@ -98,9 +85,10 @@ struct HostKeyVerifier {
                 ssh-keygen -R '\(endpoint.knownHostsName)' -f \(checking.knownHostsPath), then add:
                     \(line)
                 """)
-        default:
-            throw UserError("checking the host key of \(endpoint) failed: \(LibSSH2.lastError(session))",
-                            at: endpoint.location, fix: "check that \(checking.knownHostsPath) is a valid known_hosts file")
+        case .revoked:
+            throw UserError(
+                "the host key of \(endpoint) (\(type.name) \(fingerprint)) is marked @revoked in \(checking.knownHostsPath)",
+                at: endpoint.location, fix: "give the host a new host key and add it to \(checking.knownHostsPath)")
         }
     }
 
@@ -111,31 +99,13 @@ struct HostKeyVerifier {
         return "SHA256:" + digest.replacing("=", with: "")
     }
 
-    /// Reads the file line by line so that lines libssh2 1.10 cannot parse (certificate
-    /// authorities, security-key types, comments) are skipped instead of failing the whole file.
-    private func load(session: OpaquePointer) throws(UserError) -> OpaquePointer {
-        guard let hosts = libssh2_knownhost_init(session) else {
-            throw UserError("libssh2 could not allocate a known-hosts list", at: endpoint.location)
+    private func load() throws(UserError) -> KnownHosts {
+        do {
+            return try KnownHosts(contentsOf: checking.knownHostsPath)
+        } catch {
+            throw UserError("cannot read \(checking.knownHostsPath): \(error)", at: endpoint.location,
+                            fix: "make the known_hosts file readable, or point perfctl at another one")
         }
-        guard let text = try? String(contentsOfFile: checking.knownHostsPath, encoding: .utf8) else {
-            if access(checking.knownHostsPath, F_OK) == 0 {
-                libssh2_knownhost_free(hosts)
-                throw UserError("cannot read \(checking.knownHostsPath)", at: endpoint.location,
-                                fix: "make the known_hosts file readable, or point perfctl at another one")
-            }
-            return hosts
-        }
-        for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            guard !trimmed.isEmpty, !trimmed.hasPrefix("#"), !trimmed.hasPrefix("@") else { continue }
-            let bytes = Array(trimmed.utf8)
-            _ = bytes.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    libssh2_knownhost_readline(hosts, $0.baseAddress, $0.count, LIBSSH2_KNOWNHOST_FILE_OPENSSH)
-                }
-            }
-        }
-        return hosts
     }
 
     /// Adds a line for a newly accepted key, creating the file (mode 0600) when needed.

@@ -45,10 +45,11 @@ struct PreflightBenchmark: AsyncParsableCommand {
     /// The methods measured, the reference (pdsh) first. Another method is one more element: a
     /// `PreflightMethod` whose `run` reaches every host of `target` once and throws when one does
     /// not answer, with `isBaseline: false` so that it is held to the pdsh target.
-    static func methods(_ target: PreflightTarget, fanOut: Int) -> [PreflightMethod] {
+    static func methods(_ target: PreflightTarget, fanOut: Int, perfctl: PerfctlPreflight) -> [PreflightMethod] {
         [
             OpenSSHBaselines.pdsh(target, fanOut: fanOut),
             OpenSSHBaselines.serial(target),
+            perfctl.method(fanOut: fanOut),
         ]
     }
 
@@ -60,7 +61,8 @@ struct PreflightBenchmark: AsyncParsableCommand {
             throw BenchmarkError(error.description)
         }
         let target = try PreflightTarget(cluster: config)
-        let methods = Self.methods(target, fanOut: fanOut)
+        let perfctl = try await PerfctlPreflight.prepare(config)
+        let methods = Self.methods(target, fanOut: fanOut, perfctl: perfctl)
         try Self.requireTools(for: methods)
 
         let cores = ProcessInfo.processInfo.activeProcessorCount

@@ -6,22 +6,29 @@ import Testing
 @Suite("host-key verification against known_hosts")
 struct HostKeyTests {
     enum Entry: String, CaseIterable, Sendable {
-        case plainHost, bracketedHostAndPort, hashedBracketed, hashedPlain
+        case bracketedHostAndPort, hashedBracketed
     }
 
     @Test(arguments: Entry.allCases)
     func knownHostEntryIsAccepted(_ entry: Entry) async throws {
         try await SSHDFixture.with { sshd in
-            let name = switch entry {
-            case .plainHost, .hashedPlain: "127.0.0.1"
-            case .bracketedHostAndPort, .hashedBracketed: "[127.0.0.1]:\(sshd.port)"
-            }
-            let hashed = entry == .hashedBracketed || entry == .hashedPlain
+            let name = "[127.0.0.1]:\(sshd.port)"
+            let hashed = entry == .hashedBracketed
             let file = try sshd.knownHosts(["\(name) \(try sshd.hostKey("ecdsa"))"], hashed: hashed)
             if hashed { #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("|1|")) }
             let ssh = try await sshd.connect(knownHosts: file)
             #expect(try await ssh.run("true").status.code == 0)
             await ssh.close()
+        }
+    }
+
+    /// As in OpenSSH: off port 22 only `[host]:port` entries count, plain or hashed.
+    @Test(arguments: [false, true])
+    func plainHostEntryDoesNotVouchForAnotherPort(hashed: Bool) async throws {
+        try await SSHDFixture.with { sshd in
+            let file = try sshd.knownHosts(["127.0.0.1 \(try sshd.hostKey("ecdsa"))"], hashed: hashed)
+            let error = try #require(await userError { _ = try await sshd.connect(knownHosts: file) })
+            #expect(error.message.contains("is unknown"))
         }
     }
 
