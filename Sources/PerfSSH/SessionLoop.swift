@@ -61,6 +61,11 @@ final class SessionLoop: @unchecked Sendable {
     }
 
     private func run() {
+        // libssh2 may queue a channel's data while another channel is stepped, so a pass
+        // that moved nothing is followed by one more when data looks queued. Only one:
+        // libssh2_poll_channel_read can report data that no read returns, and trusting it
+        // every time spun this loop on EAGAIN (thousands of recv calls per command).
+        var passedForQueuedData = false
         while true {
             let jobs = inbox.withLock { inbox in
                 defer { inbox.jobs.removeAll() }
@@ -70,7 +75,15 @@ final class SessionLoop: @unchecked Sendable {
             if core.finished { break }
             let progressed = core.pumpChannels()
             let next = core.keepalive()
-            if progressed || core.channelsHaveQueuedData() || !inbox.withLock({ $0.jobs.isEmpty }) { continue }
+            if progressed || !inbox.withLock({ $0.jobs.isEmpty }) {
+                passedForQueuedData = false
+                continue
+            }
+            if !passedForQueuedData && core.channelsHaveQueuedData() {
+                passedForQueuedData = true
+                continue
+            }
+            passedForQueuedData = false
             sleep(seconds: core.channels.isEmpty ? next : min(next, 1))
         }
         let late = inbox.withLock { inbox in
