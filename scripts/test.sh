@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh debug
 swift build
-swift test --disable-xctest
+# Two runs: the end-to-end tests are synchronous (they wait for perfctl processes) and
+# would hold the cooperative threads (one per core) that the deadline-checking async tests
+# of the agent and the SSH client need; in one run those starved for 20 s on 2 cores.
+swift test --disable-xctest --skip IntegrationTests
+swift test --disable-xctest --filter IntegrationTests

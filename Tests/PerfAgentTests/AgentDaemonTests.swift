@@ -77,11 +77,14 @@ struct AgentDaemonTests {
             try await daemon.serve()
             let session = try await daemon.session()
             let key = RoundKey(runID: "gone", caseName: "c", round: 1)
-            try session.start(key, ["echo begin; sleep 1; echo end"])
+            // The rank ends only when the test says so: the round is surely running when asked.
+            let go = daemon.root + "/go"
+            try session.start(key, ["echo begin; while [ ! -e '\(go)' ]; do sleep 0.05; done; echo end"])
             _ = try await session.ranksStarted(1)
             session.disconnect()
             let observer = try await daemon.session()
             #expect(try await observer.status().rounds.map(\.key) == [key])
+            FileManager.default.createFile(atPath: go, contents: nil)
             let directory = daemon.root + "/runs/gone/c/round1/noderank0"
             try await eventually("the round ends") { (try? String(contentsOfFile: directory + "/agent.log", encoding: .utf8))?.contains("round ended") == true }
             #expect(try String(contentsOfFile: directory + "/rank0.out.log", encoding: .utf8) == "begin\nend\n")
