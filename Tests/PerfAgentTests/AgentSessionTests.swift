@@ -80,7 +80,8 @@ struct AgentSessionTests {
         #expect(exit.signal == SIGTERM)
         #expect(exit.stopReason == "round timeout after 1 s")
         let child = try #require(Self.childPID(in: transcript.text("rank0.out.log")))
-        #expect(!processExists(child), "the rank's background child \(child) survived the round")
+        // SIGKILL went to its group as the rank ended; on a loaded machine dying takes a moment.
+        try await eventually("the rank's background child \(child) is gone", timeout: 5) { !processExists(child) }
         await agent.close()
     }
 
@@ -101,8 +102,7 @@ struct AgentSessionTests {
         let transcript = try await agent.runRound(["sleep 300 >/dev/null 2>&1 & echo child=$!"])
         #expect(transcript.exit(0)?.exitCode == 0)
         let child = try #require(Self.childPID(in: transcript.text("rank0.out.log")))
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(!processExists(child), "a process the rank left behind survived the round")
+        try await eventually("the process \(child) the rank left behind is gone", timeout: 5) { !processExists(child) }
         #expect(transcript.text("agent.log").contains("processes left in its group"))
         await agent.close()
     }
