@@ -78,7 +78,18 @@ struct ClusterTree {
         return "results/" + runs[0]
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: root) }
+    /// Stops the agent daemons under the tree's agent root (one per host name), then deletes the tree.
+    func remove() {
+        let hosts = root + "/agent/hosts"
+        for host in (try? FileManager.default.contentsOfDirectory(atPath: hosts)) ?? [] {
+            let pidFile = "\(hosts)/\(host)/agent.pid"
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                kill(pid, SIGTERM)
+            }
+        }
+        try? FileManager.default.removeItem(atPath: root)
+    }
 
     /// Runs `perfctl` with `arguments` in the tree's root. Agent daemons it starts exit
     /// after 10 idle seconds, so tests leave none behind for long.

@@ -15,7 +15,7 @@ struct Llama2TinyTests {
         let perfctl = try ClusterTree.executable("perfctl")
         let run = try CommandResult.run(
             perfctl, ["run", "cases/llama2_7b", "--rounds", "1", "--results", results],
-            in: Self.repository, environment: [:])
+            in: Self.repository, environment: ["PERF_AGENT_IDLE_EXIT": "10"])
         #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
         #expect(run.stdout.contains("# llama2_7b on cpu"))
 

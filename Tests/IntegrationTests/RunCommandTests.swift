@@ -96,7 +96,7 @@ struct RunCommandTests {
         process.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
         process.arguments = ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"]
         process.currentDirectoryURL = URL(fileURLWithPath: tree.root)
-        process.environment = ProcessInfo.processInfo.environment.merging(["HANG": "1"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["HANG": "1", "PERF_AGENT_IDLE_EXIT": "10"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -50,7 +50,9 @@ struct DaemonHarness {
     func serve(_ extraArguments: [String] = []) async throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executable())
-        process.arguments = ["serve", "--root", root] + extraArguments
+        // A daemon whose test process died before tearDown exits on its own, idle.
+        let idleExit = extraArguments.contains("--idle-exit") ? [] : ["--idle-exit", "120"]
+        process.arguments = ["serve", "--root", root] + idleExit + extraArguments
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = output
