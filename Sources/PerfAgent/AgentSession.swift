@@ -73,10 +73,16 @@ public actor AgentSession {
             if let failure = await state.rounds.start(start, send: roundSender()) { reply(.failure(failure)) }
         case .cancelRound(let cancel):
             await state.rounds.cancel(cancel)
+        case .cancelRun(let cancel):
+            reply(.runCancelled(await state.rounds.cancelRun(cancel)))
         case .preflight(let request):
             reply(.preflightReport(await NodePreflight.run(request, root: state.root)))
         case .status:
             reply(.status(await state.status()))
+        case .clockProbe(let probe):
+            reply(.clockReply(ClockReply(
+                id: probe.id, controllerSentAtNanoseconds: probe.sentAtNanoseconds,
+                agentClockNanoseconds: Timestamp.nanosecondsSinceEpoch())))
         case .shutdown(let request):
             switch await state.shutdown(request) {
             case .success(let report):
@@ -130,6 +136,8 @@ private extension ControllerMessage {
         case .preflight: "preflight"
         case .status: "status"
         case .shutdown: "shutdown"
+        case .cancelRun: "cancelRun"
+        case .clockProbe: "clockProbe"
         case .goodbye: "goodbye"
         }
     }

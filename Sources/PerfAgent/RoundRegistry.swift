@@ -21,6 +21,8 @@ public actor RoundRegistry {
     private var rounds: [RoundKey: Entry] = [:]
     /// Set once the agent is shutting down: new rounds are refused with this reason.
     private var closedReason: String?
+    /// Runs cancelled with `cancelRun`, and why: their later rounds are refused.
+    private var cancelledRuns: [String: String] = [:]
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastEnded = ContinuousClock.now
 
@@ -34,6 +36,9 @@ public actor RoundRegistry {
     func start(_ start: StartRound, send: @escaping @Sendable (AgentMessage) -> Void) -> AgentFailure? {
         if let closedReason {
             return AgentFailure(key: start.key, message: "the agent is shutting down (\(closedReason)); round \(start.key) not started")
+        }
+        if let reason = cancelledRuns[start.key.runID] {
+            return AgentFailure(key: start.key, message: "run \(start.key.runID) was cancelled (\(reason)); round \(start.key.round) not started")
         }
         guard start.runtime == .process else {
             return AgentFailure(
@@ -58,7 +63,8 @@ public actor RoundRegistry {
         }
         let key = start.key
         let task = Task {
-            let finished = await supervisor.run()
+            var finished = await supervisor.run()
+            finished.runCancelled = await self.cancelReason(of: key.runID)
             send(.roundFinished(finished))
             self.ended(key)
         }
@@ -73,6 +79,24 @@ public actor RoundRegistry {
     func cancel(_ cancel: CancelRound) async {
         await rounds[cancel.key]?.supervisor.stopAll(reason: "cancelled: \(cancel.reason)")
     }
+
+    /// Stops every round of a run (TERM, grace, KILL), waits for them to end, and refuses
+    /// the run's later rounds.
+    func cancelRun(_ cancel: CancelRun) async -> RunCancelled {
+        cancelledRuns[cancel.runID] = cancel.reason
+        let targets = rounds.filter { $0.key.runID == cancel.runID }
+        var ranks = 0
+        for entry in targets.values {
+            ranks += await entry.supervisor.ranksAlive
+            await entry.supervisor.stopAll(reason: "cancelled: \(cancel.reason)")
+        }
+        for entry in targets.values { await entry.task.value }
+        logger.info("run \(cancel.runID) cancelled (\(cancel.reason)): \(targets.count) round(s), \(ranks) rank(s) stopped")
+        return RunCancelled(
+            runID: cancel.runID, stoppedRounds: targets.keys.sorted { $0.description < $1.description }, ranksStopped: ranks)
+    }
+
+    private func cancelReason(of runID: String) -> String? { cancelledRuns[runID] }
 
     /// The rounds running now, oldest first.
     func running() async -> [RunningRound] {

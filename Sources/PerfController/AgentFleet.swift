@@ -39,6 +39,15 @@ public struct AgentFleet: Sendable {
         }
     }
 
+    /// Cancels run `runID` on every host: its running ranks are stopped (TERM, grace,
+    /// KILL) and its later rounds refused. `nil` where no daemon runs.
+    public func cancel(runID: String, reason: String) async -> [HostReport<RunCancelled?>] {
+        await forEachHost { endpoint, index throws(UserError) in
+            guard let agent = try await Self.session(endpoint, index: index, start: false) else { return nil }
+            return try await Self.request(agent) { try await $0.cancelRun(runID, reason: reason) }
+        }
+    }
+
     /// Puts this perfctl's agent on every host (checksum-verified), replaces a daemon of
     /// another build (`force`: even one running rounds) and starts it.
     public func install(force: Bool) async -> [HostReport<InstallReport>] {

@@ -8,6 +8,8 @@ struct ConnectedAgent: Sendable {
     let endpoint: AgentEndpoint
     let link: NodeLink
     let hello: AgentHello
+    /// The host's clock against the controller's, measured right after hello (`ClockProbe`).
+    var clock: ClockOffset? = nil
 }
 
 /// The step of reaching an agent that failed, named in the host's error.
@@ -15,6 +17,7 @@ enum AgentStep: String {
     case connect = "SSH login"
     case start = "starting perf-agent"
     case hello = "agent hello"
+    case clock = "clock probe"
     case preflight = "preflight"
 }
 

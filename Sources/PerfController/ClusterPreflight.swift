@@ -81,7 +81,7 @@ public struct ClusterPreflight: Sendable {
         node: NodePlan, endpoint: AgentEndpoint, request: PreflightRequest, runDirectory: String?,
         keepFailedReport: Bool, onEvent: @escaping @Sendable (RunEvent) -> Void
     ) async -> Result<Checked, UserError> {
-        let agent: ConnectedAgent
+        var agent: ConnectedAgent
         do {
             agent = try await AgentSessionOpener().open(
                 endpoint, node: node, runDirectory: runDirectory,
@@ -92,7 +92,13 @@ public struct ClusterPreflight: Sendable {
         } catch {
             return .failure(AgentSessionOpener.failure(UserError("\(error)"), step: .start, endpoint))
         }
-        onEvent(.connected(host: node.hostName, hello: agent.hello))
+        do {
+            agent.clock = try await ClockProbe.measure(agent.link)
+        } catch {
+            await agent.link.close()
+            return .failure(AgentSessionOpener.failure(error as? UserError ?? UserError("\(error)"), step: .clock, endpoint))
+        }
+        onEvent(.connected(host: node.hostName, hello: agent.hello, clock: agent.clock))
         let report: PreflightReport
         do {
             report = try await agent.link.preflight(request)

@@ -88,6 +88,19 @@ actor NodeLink {
         return report
     }
 
+    /// Cancels a run on this node; returns once its rounds there have ended.
+    func cancelRun(_ runID: String, reason: String) async throws -> RunCancelled {
+        guard case .runCancelled(let report) = try await request(.cancelRun(CancelRun(runID: runID, reason: reason)))
+        else { throw unexpectedReply("cancelRun") }
+        return report
+    }
+
+    /// Reads the agent's wall clock once (see `ClockProbe`).
+    func probeClock(_ probe: ClockProbeRequest) async throws -> ClockReply {
+        guard case .clockReply(let reply) = try await request(.clockProbe(probe)) else { throw unexpectedReply("clockProbe") }
+        return reply
+    }
+
     private func request(_ message: ControllerMessage) async throws -> AgentMessage {
         try ensureOpen()
         let link = channel
@@ -141,7 +154,7 @@ actor NodeLink {
     private func handle(_ message: AgentMessage) {
         heardFromAgent = true
         switch message {
-        case .hello, .preflightReport, .status, .shuttingDown:
+        case .hello, .preflightReport, .status, .shuttingDown, .runCancelled, .clockReply:
             replyWaiter?.resume(returning: message)
             replyWaiter = nil
         case .rankStarted(let started):

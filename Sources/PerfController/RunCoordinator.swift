@@ -33,7 +33,8 @@ public struct RunRequest: Sendable {
 /// Progress of a run, for the CLI to print.
 public enum RunEvent: Sendable {
     case planned(RunPlan, runDirectory: String)
-    case connected(host: String, hello: AgentHello)
+    /// `clock`: the host's clock offset against the controller's, when it was measured.
+    case connected(host: String, hello: AgentHello, clock: ClockOffset?)
     case preflight(host: String, report: PreflightReport)
     case roundStarted(round: Int, of: Int)
     case node(NodeEvent)
@@ -107,18 +108,24 @@ public struct RunCoordinator: Sendable {
         for round in 1...plan.rounds {
             onEvent(.roundStarted(round: round, of: plan.rounds))
             await cancellation.roundStarted(RoundKey(runID: plan.runID, caseName: plan.caseName, round: round))
-            let (result, lostNodes) = await runRound(round, plan: plan, links: links, runDirectory: runDirectory)
+            let (result, lostNodes, runCancelled) = await runRound(
+                round, plan: plan, links: links, runDirectory: runDirectory, hosts: record.hosts)
             await cancellation.roundEnded()
             rounds.append(result)
             try ResultsWriter.write(
                 result, to: FilePaths.join(runDirectory, "\(plan.caseName)/round\(round)/result.json"))
             onEvent(.roundFinished(result, metrics: plan.metrics))
-            if !lostNodes.isEmpty {
-                abortReason = "lost the agent on \(lostNodes.joined(separator: ", ")); later rounds were not run"
+            if let lost = lostNodes.first {
+                abortReason = "round \(round) ended on \(lostNodes.map(\.host).joined(separator: ", ")) without the agent's outcome "
+                    + "(\(lost.error.location.map { "\($0): " } ?? "")\(lost.error.message)); later rounds were not run"
                 break
             }
             if let reason = await cancellation.reason {
                 abortReason = "cancelled after round \(round) of \(plan.rounds): \(reason)"
+                break
+            }
+            if let reason = runCancelled {
+                abortReason = "cancelled during round \(round) of \(plan.rounds): \(reason)"
                 break
             }
         }
@@ -157,6 +164,8 @@ public struct RunCoordinator: Sendable {
                 record.hosts[index].hostname = agent.hello.hostname
                 record.hosts[index].agentVersion = agent.hello.agentVersion
                 record.hosts[index].protocolVersion = agent.hello.protocolVersion
+                record.hosts[index].clockOffsetMs = agent.clock?.offsetMs
+                record.hosts[index].clockUncertaintyMs = agent.clock?.uncertaintyMs
             case .failure(let error):
                 errors.append(error)
             }
@@ -168,15 +177,16 @@ public struct RunCoordinator: Sendable {
         return links
     }
 
-    /// Runs one round on every node and judges it; also returns the nodes whose agent was lost.
+    /// Runs one round on every node and judges it; also returns the nodes that gave no
+    /// outcome, and why, and the reason when the run was cancelled on a node (`perfctl cancel`).
     private func runRound(
-        _ round: Int, plan: RunPlan, links: [NodeLink], runDirectory: String
-    ) async -> (RoundResult, lostNodes: [String]) {
+        _ round: Int, plan: RunPlan, links: [NodeLink], runDirectory: String, hosts: [HostRecord]
+    ) async -> (RoundResult, lostNodes: [(host: String, error: UserError)], runCancelled: String?) {
         let key = RoundKey(runID: plan.runID, caseName: plan.caseName, round: round)
         let began = Date()
         var finished: [Int: RoundFinished] = [:]
         var failures: [String] = []
-        var lost: [String] = []
+        var lost: [(host: String, error: UserError)] = []
         await withTaskGroup(of: (Int, Result<RoundFinished, UserError>).self) { group in
             for link in links {
                 let node = link.node
@@ -199,7 +209,7 @@ public struct RunCoordinator: Sendable {
                     finished[nodeRank] = outcome
                 case .failure(let error):
                     failures.append(error.description)
-                    lost.append(plan.nodes[nodeRank].hostName)
+                    lost.append((plan.nodes[nodeRank].hostName, error))
                     for link in links { await link.cancel(key, reason: "\(error.location ?? "a node") failed") }
                 }
             }
@@ -220,13 +230,14 @@ public struct RunCoordinator: Sendable {
                     if exit.launchError == nil { failures.append("host \(node.hostName), rank \(launch.rank): \(error)") }
                 }
                 inputs.append(RoundEvaluator.RankInput(
-                    rank: launch.rank, nodeRank: node.nodeRank, host: node.hostName, log: log, exit: exit, scan: scan))
+                    rank: launch.rank, nodeRank: node.nodeRank, host: node.hostName, log: log, exit: exit, scan: scan,
+                    clockOffsetMs: hosts.first { $0.nodeRank == node.nodeRank }?.clockOffsetMs))
             }
         }
         let result = RoundEvaluator.evaluate(
             round: round, ranks: inputs, metrics: plan.metrics, startedAt: Timestamp.iso8601(began),
             endedAt: Timestamp.iso8601(ended), durationSeconds: ended.timeIntervalSince(began),
             extraFailures: failures)
-        return (result, lost)
+        return (result, lost, finished.values.compactMap(\.runCancelled).first)
     }
 }

@@ -15,6 +15,8 @@ extension ControllerMessage: Codable {
         case "preflight": self = .preflight(try container.decode(PreflightRequest.self, forKey: .body))
         case "status": self = .status
         case "shutdown": self = .shutdown(try container.decode(ShutdownRequest.self, forKey: .body))
+        case "cancelRun": self = .cancelRun(try container.decode(CancelRun.self, forKey: .body))
+        case "clockProbe": self = .clockProbe(try container.decode(ClockProbeRequest.self, forKey: .body))
         case "goodbye": self = .goodbye
         case let other:
             throw DecodingError.dataCorruptedError(
@@ -35,6 +37,10 @@ extension ControllerMessage: Codable {
         case .status: try container.encode("status", forKey: .type)
         case .shutdown(let body):
             try container.encode("shutdown", forKey: .type); try container.encode(body, forKey: .body)
+        case .cancelRun(let body):
+            try container.encode("cancelRun", forKey: .type); try container.encode(body, forKey: .body)
+        case .clockProbe(let body):
+            try container.encode("clockProbe", forKey: .type); try container.encode(body, forKey: .body)
         case .goodbye: try container.encode("goodbye", forKey: .type)
         }
     }
@@ -52,6 +58,8 @@ extension AgentMessage: Codable {
         case "preflightReport": self = .preflightReport(try container.decode(PreflightReport.self, forKey: .body))
         case "status": self = .status(try container.decode(AgentStatus.self, forKey: .body))
         case "shuttingDown": self = .shuttingDown(try container.decode(ShutdownReport.self, forKey: .body))
+        case "runCancelled": self = .runCancelled(try container.decode(RunCancelled.self, forKey: .body))
+        case "clockReply": self = .clockReply(try container.decode(ClockReply.self, forKey: .body))
         case "failure": self = .failure(try container.decode(AgentFailure.self, forKey: .body))
         case let other:
             throw DecodingError.dataCorruptedError(
@@ -77,6 +85,10 @@ extension AgentMessage: Codable {
             try container.encode("status", forKey: .type); try container.encode(body, forKey: .body)
         case .shuttingDown(let body):
             try container.encode("shuttingDown", forKey: .type); try container.encode(body, forKey: .body)
+        case .runCancelled(let body):
+            try container.encode("runCancelled", forKey: .type); try container.encode(body, forKey: .body)
+        case .clockReply(let body):
+            try container.encode("clockReply", forKey: .type); try container.encode(body, forKey: .body)
         case .failure(let body):
             try container.encode("failure", forKey: .type); try container.encode(body, forKey: .body)
         }

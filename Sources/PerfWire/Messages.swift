@@ -147,12 +147,17 @@ public struct RoundFinished: Sendable, Equatable, Codable {
     public var nodeDirectory: String
     /// Files in the round directory with their final sizes.
     public var files: [String: Int64]
+    /// Set when the run was cancelled on this node (`perfctl cancel`), with the reason.
+    public var runCancelled: String?
 
-    public init(key: RoundKey, exits: [RankExit], nodeDirectory: String, files: [String: Int64]) {
+    public init(
+        key: RoundKey, exits: [RankExit], nodeDirectory: String, files: [String: Int64], runCancelled: String? = nil
+    ) {
         self.key = key
         self.exits = exits
         self.nodeDirectory = nodeDirectory
         self.files = files
+        self.runCancelled = runCancelled
     }
 }
 
@@ -180,6 +185,10 @@ public enum ControllerMessage: Sendable, Equatable {
     case status
     /// Stop the daemon; answered by `shuttingDown` or a failure.
     case shutdown(ShutdownRequest)
+    /// Stop every round of a run and refuse its later rounds; answered by `runCancelled`.
+    case cancelRun(CancelRun)
+    /// Read the agent's wall clock; answered by `clockReply`.
+    case clockProbe(ClockProbeRequest)
     /// The controller is done; the agent finishes what runs and closes the session.
     case goodbye
 }
@@ -194,6 +203,8 @@ public enum AgentMessage: Sendable, Equatable {
     case preflightReport(PreflightReport)
     case status(AgentStatus)
     case shuttingDown(ShutdownReport)
+    case runCancelled(RunCancelled)
+    case clockReply(ClockReply)
     case failure(AgentFailure)
 }
 
@@ -303,4 +314,30 @@ public struct ShutdownReport: Sendable, Equatable, Codable {
     public var stoppedRounds: [RoundKey]
 
     public init(stoppedRounds: [RoundKey]) { self.stoppedRounds = stoppedRounds }
+}
+
+/// Cancel a whole run on this node (`perfctl cancel`): its running rounds' ranks are
+/// stopped (TERM, grace, KILL) and its later rounds refused.
+public struct CancelRun: Sendable, Equatable, Codable {
+    public var runID: String
+    public var reason: String
+
+    public init(runID: String, reason: String) {
+        self.runID = runID
+        self.reason = reason
+    }
+}
+
+/// What cancelling a run stopped on this node, once those rounds have ended.
+public struct RunCancelled: Sendable, Equatable, Codable {
+    public var runID: String
+    public var stoppedRounds: [RoundKey]
+    /// Ranks that were still running when the cancel arrived.
+    public var ranksStopped: Int
+
+    public init(runID: String, stoppedRounds: [RoundKey], ranksStopped: Int) {
+        self.runID = runID
+        self.stoppedRounds = stoppedRounds
+        self.ranksStopped = ranksStopped
+    }
 }

@@ -21,7 +21,7 @@ struct PerfctlCommand: AsyncParsableCommand {
               perfctl agent install                 # deploy perf-agent to every host
             """,
         version: PerfVersion.string,
-        subcommands: [Run.self, Plan.self, Preflight.self, Validate.self, Agent.self]
+        subcommands: [Run.self, Plan.self, Preflight.self, Validate.self, Cancel.self, Agent.self]
     )
 
     /// Parses and runs the command. SIGPIPE is ignored: an agent link whose peer went away

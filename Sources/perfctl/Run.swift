@@ -63,8 +63,10 @@ enum ProgressLine {
         case .planned(let plan, let directory):
             return "perfctl: run \(plan.runID): \(plan.caseName) preset \(plan.preset ?? "(none)") on vendor \(plan.vendor), "
                 + "\(plan.nnodes) node(s) × \(plan.nprocPerNode) rank(s), \(plan.rounds) round(s)\n  results: \(directory)"
-        case .connected(let host, let hello):
-            return "  \(host): perf-agent \(hello.agentVersion) on \(hello.hostname) (protocol \(hello.protocolVersion))"
+        case .connected(let host, let hello, let clock):
+            var line = "  \(host): perf-agent \(hello.agentVersion) on \(hello.hostname) (protocol \(hello.protocolVersion))"
+            if let clock { line += ", clock \(clock.description)" }
+            return line
         case .preflight(let host, let report):
             return PreflightText.lines(host: host, report: report, verbose: false)
         case .roundStarted(let round, let total):

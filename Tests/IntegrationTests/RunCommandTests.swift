@@ -50,6 +50,21 @@ struct RunCommandTests {
         #expect(try tree.read("\(run)/failures.log").isEmpty)
     }
 
+    @Test func runJSONRecordsEveryHostsClockOffset() throws {
+        let tree = try ClusterTree()
+        defer { tree.remove() }
+        let result = try tree.perfctl(["run", "cases/demo", "--rounds", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let hosts = try #require(try tree.json("\(try tree.runDirectory())/run.json")["hosts"] as? [[String: Any]])
+        let offset = try #require(hosts.first?["clockOffsetMs"] as? Double)
+        let uncertainty = try #require(hosts.first?["clockUncertaintyMs"] as? Double)
+        // the agent runs on this host's clock: only the probe's own timing error remains
+        #expect(abs(offset) < 50, "offset \(offset) ms")
+        #expect(uncertainty >= 0 && uncertainty < 50, "uncertainty \(uncertainty) ms")
+        #expect(result.stderr.contains(" ms ± "), "the connected line shows the clock: \(result.stderr)")
+        print("localhost clock offset \(offset) ms ± \(uncertainty)")
+    }
+
     @Test func failedRoundKeepsItsLogsAndTheRunGoesOn() throws {
         let tree = try ClusterTree()
         defer { tree.remove() }
@@ -234,5 +249,47 @@ struct LocalDaemonTests {
         let status = try tree.perfctl(["agent", "status"])
         #expect(status.status == 0, "the current build's daemon runs: \(status.stdout) \(status.stderr)")
         _ = try tree.perfctl(["agent", "stop"])
+    }
+}
+
+@Suite("perfctl cancel")
+struct CancelTests {
+    @Test func cancelFromAnotherProcessStopsEveryRankAndTheRunsLaterRounds() throws {
+        let tree = try ClusterTree()
+        defer { tree.remove() }
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
+        run.arguments = ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"]
+        run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
+        run.environment = ProcessInfo.processInfo.environment.merging(["HANG": "1", "PERF_AGENT_IDLE_EXIT": "10"]) { $1 }
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let id = try? tree.runDirectory(),
+               FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round1/localhost_noderank0/rank1.out.log") { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let began = Date()
+        let cancel = try tree.perfctl(["cancel", "latest"])
+        #expect(cancel.status == 0, "stderr: \(cancel.stderr)")
+        #expect(cancel.stdout.contains("localhost (localhost)  stopped 2 rank(s) of round 1"), "\(cancel.stdout)")
+        run.waitUntilExit()
+        #expect(Date().timeIntervalSince(began) < 10, "every rank stopped and perfctl finished within 10 s")
+        #expect(run.terminationStatus == 1)
+        let id = try tree.runDirectory()
+        let record = try tree.json("\(id)/run.json")
+        #expect(record["status"] as? String == "aborted")
+        #expect((record["abortReason"] as? String)?.contains("cancelled during round 1 of 3: perfctl cancel by") == true,
+                "\(record["abortReason"] ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round2"), "no later round started")
+        let leftovers = try CommandResult.run("/usr/bin/pgrep", ["-f", "sleep 600"], in: "/", environment: [:])
+        #expect(leftovers.stdout.isEmpty, "ranks survived the cancel: \(leftovers.stdout)")
+
+        let unknown = try tree.perfctl(["cancel", "no-such-run"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no run no-such-run in"))
+        #expect(unknown.stderr.contains("use `latest` or one of: \(id.dropFirst("results/".count))"))
     }
 }

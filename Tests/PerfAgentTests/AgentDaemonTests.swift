@@ -269,18 +269,18 @@ struct AgentDaemonTests {
 
     @Test func idleDaemonExitsAfterIdleExitSeconds() async throws {
         try await DaemonHarness.with { daemon in
-            let process = try await daemon.serve(["--idle-exit", "3"])
+            let process = try await daemon.serve(["--idle-exit", "6"])
             let session = try await daemon.session()
-            try session.start(RoundKey(runID: "idle", caseName: "c", round: 1), ["sleep 3.5"])
+            try session.start(RoundKey(runID: "idle", caseName: "c", round: 1), ["sleep 6.5"])
             _ = try await session.finished()
-            try await Task.sleep(for: .seconds(3.5))
+            try await Task.sleep(for: .seconds(6.5))
             #expect(process.isRunning, "the daemon exited while a session was connected")
             session.disconnect()
             let disconnected = Date()
             try await eventually("the idle daemon exits", timeout: 15) { !process.isRunning }
-            #expect(Date().timeIntervalSince(disconnected) >= 2.5)
+            #expect(Date().timeIntervalSince(disconnected) >= 5.5)
             #expect(process.terminationStatus == 0)
-            #expect(daemon.output.contains("stopping: no session and no round for 3 s"))
+            #expect(daemon.output.contains("stopping: no session and no round for 6 s"))
             #expect(!FileManager.default.fileExists(atPath: daemon.hostDirectory + "/agent.sock"))
         }
     }

@@ -47,11 +47,32 @@ struct FramingTests {
                 ranks: [RankLaunch(rank: 2, localRank: 0, argv: ["a b", "'q'"], workingDirectory: "/w", environment: ["K": "V"])],
                 timeoutSeconds: 5, killGraceSeconds: 1)),
             .cancelRound(CancelRound(key: key, reason: "user")),
+            .preflight(PreflightRequest(runtime: .process, ranksOnNode: 2, deviceQuery: ["nvidia-smi", "-L"], firstRank: nil)),
+            .status,
+            .shutdown(ShutdownRequest(cancelRunning: true)),
+            .cancelRun(CancelRun(runID: "r", reason: "perfctl cancel")),
             .goodbye,
         ]
         for message in messages {
             let data = try JSONEncoder().encode(message)
             #expect(try JSONDecoder().decode(ControllerMessage.self, from: data) == message)
+        }
+    }
+
+    @Test func agentRepliesRoundTrip() throws {
+        let key = RoundKey(runID: "r", caseName: "c", round: 1)
+        let messages: [AgentMessage] = [
+            .preflightReport(PreflightReport(checks: [PreflightCheck(name: "devices", outcome: .failed, detail: "1 < 2", fix: "f")])),
+            .status(AgentStatus(
+                agentVersion: "1", pid: 7, executable: "/a", executableSHA256: "ab", root: "/r", startedAtNanoseconds: 3,
+                sessions: 1, rounds: [RunningRound(key: key, nodeRank: 0, ranksAlive: 2, startedAtNanoseconds: 4)])),
+            .shuttingDown(ShutdownReport(stoppedRounds: [key])),
+            .runCancelled(RunCancelled(runID: "r", stoppedRounds: [key], ranksStopped: 2)),
+            .roundFinished(RoundFinished(key: key, exits: [], nodeDirectory: "/d", files: ["a": 1], runCancelled: "user")),
+        ]
+        for message in messages {
+            let data = try JSONEncoder().encode(message)
+            #expect(try JSONDecoder().decode(AgentMessage.self, from: data) == message)
         }
     }
 

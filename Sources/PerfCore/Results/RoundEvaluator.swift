@@ -10,14 +10,20 @@ public enum RoundEvaluator {
         public var log: String
         public var exit: RankExit
         public var scan: PerfLogScanResult
+        /// The rank's host's clock minus the controller's (ms), subtracted from its event times.
+        public var clockOffsetMs: Double?
 
-        public init(rank: Int, nodeRank: Int, host: String, log: String, exit: RankExit, scan: PerfLogScanResult) {
+        public init(
+            rank: Int, nodeRank: Int, host: String, log: String, exit: RankExit, scan: PerfLogScanResult,
+            clockOffsetMs: Double? = nil
+        ) {
             self.rank = rank
             self.nodeRank = nodeRank
             self.host = host
             self.log = log
             self.exit = exit
             self.scan = scan
+            self.clockOffsetMs = clockOffsetMs
         }
     }
 
@@ -32,9 +38,14 @@ public enum RoundEvaluator {
             }
             let counts = input.scan.events.reduce(into: [String: Int]()) { $0[$1.name, default: 0] += 1 }
             let finished = input.scan.events.last { $0.name == "FINISHED" }?.value
+            // Only the first and last timed events are read: each `timeMs` builds the event's metadata.
+            let shift = input.clockOffsetMs ?? 0
+            let first = input.scan.events.lazy.compactMap(\.timeMs).first.map { $0 - shift }
+            let last = input.scan.events.reversed().lazy.compactMap(\.timeMs).first.map { $0 - shift }
             return RankResult(
                 rank: input.rank, nodeRank: input.nodeRank, host: input.host, log: input.log, exit: input.exit,
-                eventCounts: counts, finished: finished, perflog: input.scan.report)
+                eventCounts: counts, finished: finished, perflog: input.scan.report, firstEventMs: first,
+                lastEventMs: last, clockOffsetMs: input.clockOffsetMs)
         }
         var values: [String: Double] = [:]
         if let authoritative = results.first(where: { $0.rank == 0 }) {

@@ -17,10 +17,19 @@ public struct RankResult: Sendable, Equatable, Codable {
     public var finished: [String: JSONValue]?
     /// Parsing statistics, with bad lines counted by reason.
     public var perflog: PerfLogReport
+    /// `metadata.time_ms` of the first and last PerfLog events in the log that carry it,
+    /// put on the controller's clock (the host's `clockOffsetMs` subtracted), so times of
+    /// ranks on different hosts compare. The log itself keeps the host's times.
+    public var firstEventMs: Double?
+    public var lastEventMs: Double?
+    /// The offset subtracted (host clock minus controller clock, ms); nil when the host's
+    /// clock was not measured and the times are the host's own.
+    public var clockOffsetMs: Double?
 
     public init(
         rank: Int, nodeRank: Int, host: String, log: String, exit: RankExit, eventCounts: [String: Int],
-        finished: [String: JSONValue]?, perflog: PerfLogReport
+        finished: [String: JSONValue]?, perflog: PerfLogReport, firstEventMs: Double? = nil, lastEventMs: Double? = nil,
+        clockOffsetMs: Double? = nil
     ) {
         self.rank = rank
         self.nodeRank = nodeRank
@@ -30,6 +39,9 @@ public struct RankResult: Sendable, Equatable, Codable {
         self.eventCounts = eventCounts
         self.finished = finished
         self.perflog = perflog
+        self.firstEventMs = firstEventMs
+        self.lastEventMs = lastEventMs
+        self.clockOffsetMs = clockOffsetMs
     }
 }
 

@@ -18,10 +18,15 @@ public struct HostRecord: Sendable, Equatable, Codable {
     public var hostname: String?
     public var agentVersion: String?
     public var protocolVersion: Int?
+    /// The host's clock minus the controller's, in milliseconds, measured at hello
+    /// (best of several probes); subtract it from the host's times to get the controller's.
+    public var clockOffsetMs: Double?
+    /// How far the true offset can be from `clockOffsetMs`: half the best probe's round trip.
+    public var clockUncertaintyMs: Double?
 
     public init(
         name: String, address: String, nodeRank: Int, hostname: String? = nil, agentVersion: String? = nil,
-        protocolVersion: Int? = nil
+        protocolVersion: Int? = nil, clockOffsetMs: Double? = nil, clockUncertaintyMs: Double? = nil
     ) {
         self.name = name
         self.address = address
@@ -29,6 +34,8 @@ public struct HostRecord: Sendable, Equatable, Codable {
         self.hostname = hostname
         self.agentVersion = agentVersion
         self.protocolVersion = protocolVersion
+        self.clockOffsetMs = clockOffsetMs
+        self.clockUncertaintyMs = clockUncertaintyMs
     }
 }
 
