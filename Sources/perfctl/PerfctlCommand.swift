@@ -18,10 +18,11 @@ struct PerfctlCommand: AsyncParsableCommand {
               perfctl plan cases/llama2_7b          # what would run where
               perfctl preflight cases/llama2_7b     # can every node run it?
               perfctl validate                      # check every config file
+              perfctl logs latest --follow          # the ranks' output, live
               perfctl agent install                 # deploy perf-agent to every host
             """,
         version: PerfVersion.string,
-        subcommands: [Run.self, Plan.self, Preflight.self, Validate.self, Cancel.self, Agent.self]
+        subcommands: [Run.self, Plan.self, Preflight.self, Validate.self, Cancel.self, Logs.self, Agent.self]
     )
 
     /// Parses and runs the command. SIGPIPE is ignored: an agent link whose peer went away
