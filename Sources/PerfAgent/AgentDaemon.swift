@@ -37,6 +37,10 @@ public struct AgentDaemon: Sendable {
         try root.prepare()
         let address = try root.socketAddress()
         guard try DaemonLock.acquire(at: root.lockPath) else { return .alreadyRunning(pid: root.recordedPID()) }
+        let leftovers = RankLedger(hostDirectory: root.hostDirectory).reapLeftovers()
+        if !leftovers.isEmpty {
+            logger.warning("killed \(leftovers.count) rank process group(s) a previous daemon left running: \(leftovers)")
+        }
         let listener = try AgentListener(address: address)
         try writePIDFile()
         // Hold no directory of whoever started the daemon (every path it uses is absolute).

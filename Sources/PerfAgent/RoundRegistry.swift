@@ -17,6 +17,7 @@ public actor RoundRegistry {
     }
 
     private let root: String
+    private let ledger: RankLedger
     private let logger: Logger
     private var rounds: [RoundKey: Entry] = [:]
     /// Set once the agent is shutting down: new rounds are refused with this reason.
@@ -29,6 +30,7 @@ public actor RoundRegistry {
     /// - Parameter root: the agent root; node round directories go under `<root>/runs/`.
     init(root: String, logger: Logger) {
         self.root = root
+        ledger = RankLedger(hostDirectory: AgentRoot(root).hostDirectory)
         self.logger = logger
     }
 
@@ -55,7 +57,8 @@ public actor RoundRegistry {
             .joined(separator: "/")
         let supervisor: RoundSupervisor
         do {
-            supervisor = try RoundSupervisor(start: start, directory: directory, send: send, logger: logger)
+            supervisor = try RoundSupervisor(
+                start: start, directory: directory, ledger: ledger, send: send, logger: logger)
         } catch {
             return AgentFailure(
                 key: start.key, message: "cannot create the round directory \(directory): \(error)",

@@ -19,14 +19,19 @@ actor RoundSupervisor {
     private let send: @Sendable (AgentMessage) -> Void
     private let logger: Logger
     private let journal: AgentJournal
+    private let ledger: RankLedger
     /// Process group (= leader pid) of every rank still running.
     private var groups: [Int: pid_t] = [:]
     private var stopReasons: [Int: String] = [:]
     private var roundStopReason: String?
 
     /// Creates the node's round directory and its journal.
-    init(start: StartRound, directory: String, send: @escaping @Sendable (AgentMessage) -> Void, logger: Logger) throws {
+    init(
+        start: StartRound, directory: String, ledger: RankLedger, send: @escaping @Sendable (AgentMessage) -> Void,
+        logger: Logger
+    ) throws {
         self.start = start
+        self.ledger = ledger
         self.directory = directory
         self.send = send
         self.logger = logger
@@ -97,6 +102,7 @@ actor RoundSupervisor {
 
     private func started(rank: Int, pid: pid_t) {
         groups[rank] = pid
+        ledger.record(group: pid)
         send(.rankStarted(RankStarted(key: start.key, rank: rank, pid: pid)))
         if let roundStopReason, stopReasons[rank] == nil {
             stopReasons[rank] = roundStopReason
@@ -106,9 +112,12 @@ actor RoundSupervisor {
 
     /// Forgets a rank whose main process exited, killing leftovers in its group.
     private func ended(rank: Int) -> String? {
-        if let group = groups.removeValue(forKey: rank), kill(-group, 0) == 0 {
-            journal.note("rank \(rank): processes left in its group after it exited; SIGKILL")
-            kill(-group, SIGKILL)
+        if let group = groups.removeValue(forKey: rank) {
+            if kill(-group, 0) == 0 {
+                journal.note("rank \(rank): processes left in its group after it exited; SIGKILL")
+                kill(-group, SIGKILL)
+            }
+            ledger.forget(group: group)
         }
         return stopReasons[rank]
     }

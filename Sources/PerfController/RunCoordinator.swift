@@ -90,7 +90,7 @@ public struct RunCoordinator: Sendable {
             plan: plan)
         try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
 
-        let links: [NodeLink]
+        var links: [NodeLink]
         do {
             links = try await connect(plan, runDirectory: runDirectory, record: &record)
         } catch {
@@ -115,10 +115,20 @@ public struct RunCoordinator: Sendable {
             try ResultsWriter.write(
                 result, to: FilePaths.join(runDirectory, "\(plan.caseName)/round\(round)/result.json"))
             onEvent(.roundFinished(result, metrics: plan.metrics))
-            if let lost = lostNodes.first {
-                abortReason = "round \(round) ended on \(lostNodes.map(\.host).joined(separator: ", ")) without the agent's outcome "
-                    + "(\(lost.error.location.map { "\($0): " } ?? "")\(lost.error.message)); later rounds were not run"
-                break
+            if let lost = lostNodes.first, round < plan.rounds, await cancellation.reason == nil, runCancelled == nil {
+                // The next round needs every node: reach the lost ones again (a new SSH login and
+                // dial, which starts a new daemon where the old one died).
+                let hosts = lostNodes.map(\.host)
+                do {
+                    links = try await reconnect(hosts, plan: plan, links: links, runDirectory: runDirectory, record: &record)
+                    await cancellation.attach(links)
+                    continue
+                } catch {
+                    abortReason = "round \(round) ended on \(hosts.joined(separator: ", ")) without the agent's outcome "
+                        + "(\(lost.error.location.map { "\($0): " } ?? "")\(lost.error.message)), and reaching it again failed: "
+                        + "\(error); later rounds were not run"
+                    break
+                }
             }
             if let reason = await cancellation.reason {
                 abortReason = "cancelled after round \(round) of \(plan.rounds): \(reason)"
@@ -175,6 +185,35 @@ public struct RunCoordinator: Sendable {
             throw UserErrors(errors)
         }
         return links
+    }
+
+    /// Opens new sessions (with preflight) with the nodes of `hosts` and returns `links`
+    /// with theirs replaced; throws naming every node that could not be reached.
+    private func reconnect(
+        _ hosts: [String], plan: RunPlan, links: [NodeLink], runDirectory: String, record: inout RunRecord
+    ) async throws -> [NodeLink] {
+        var subset = plan
+        subset.nodes = plan.nodes.filter { hosts.contains($0.hostName) }
+        for node in subset.nodes { await links[node.nodeRank].close() }
+        let preflight = ClusterPreflight(
+            cluster: request.cluster, vendor: request.vendor, agentExecutable: agentExecutable, onEvent: onEvent)
+        var replaced = links
+        var errors: [UserError] = []
+        for (node, outcome) in zip(subset.nodes, await preflight.connect(subset, runDirectory: runDirectory)) {
+            switch outcome {
+            case .success(let agent):
+                replaced[node.nodeRank] = agent.link
+                record.hosts[node.nodeRank].reconnects = (record.hosts[node.nodeRank].reconnects ?? 0) + 1
+            case .failure(let error):
+                errors.append(error)
+            }
+        }
+        guard errors.isEmpty else {
+            for node in subset.nodes where replaced[node.nodeRank] !== links[node.nodeRank] { await replaced[node.nodeRank].close() }
+            throw UserErrors(errors)
+        }
+        try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
+        return replaced
     }
 
     /// Runs one round on every node and judges it; also returns the nodes that gave no

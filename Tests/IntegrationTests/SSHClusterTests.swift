@@ -288,4 +288,52 @@ struct SSHClusterTests {
             }
         }
     }
+
+    @Test func agentKilledMidRoundFailsThatRoundNamingTheHostAndTheNextRoundRuns() throws {
+        try Self.withCluster(2) { testbed in
+            let tree = try Self.tree(testbed: testbed)
+            defer { tree.remove() }
+            try tree.write("cases/demo/work.sh", """
+                echo "rank $RANK round $PERF_ROUND"
+                if [ "$PERF_ROUND" = 1 ]; then exec sleep 600; fi
+                echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
+                """)
+            try Self.install(tree)
+            let run = Process()
+            run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
+            run.arguments = ["run", "cases/demo", "--rounds", "2", "--kill-grace", "1"]
+            run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
+            run.standardOutput = FileHandle.nullDevice
+            run.standardError = FileHandle.nullDevice
+            try run.run()
+            let started = Date().addingTimeInterval(30)
+            var rankLog = false
+            while !rankLog && Date() < started {
+                if let id = try? tree.runDirectory() {
+                    rankLog = FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round1/pc2_noderank1/rank3.out.log")
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            try #require(rankLog, "round 1 started on pc2")
+            let pid = try #require(Int32(try tree.read("agent/hosts/pc2/agent.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let killed = Date()
+            kill(pid, SIGKILL)
+            run.waitUntilExit()
+            #expect(Date().timeIntervalSince(killed) < 30, "round 1 failed and round 2 ran within 30 s")
+            #expect(run.terminationStatus == 1, "one round failed")
+            let id = try tree.runDirectory()
+            let first = try tree.json("\(id)/demo/round1/result.json")
+            #expect(first["verdict"] as? String == "failed")
+            let failures = (first["failures"] as? [String]) ?? []
+            #expect(failures.contains { $0.contains("host pc2") && $0.contains("closed") }, "\(failures)")
+            let second = try tree.json("\(id)/demo/round2/result.json")
+            #expect(second["verdict"] as? String == "passed", "\(second["failures"] ?? "")")
+            let record = try tree.json("\(id)/run.json")
+            let hosts = try #require(record["hosts"] as? [[String: Any]])
+            #expect(hosts[1]["reconnects"] as? Int == 1)
+            let leftovers = try CommandResult.run("/usr/bin/pgrep", ["-f", "sleep 600"], in: "/", environment: [:])
+            #expect(leftovers.stdout.isEmpty, "the dead agent's ranks were reaped by its successor: \(leftovers.stdout)")
+            _ = try tree.perfctl(["agent", "stop"])
+        }
+    }
 }

@@ -23,6 +23,8 @@ public struct HostRecord: Sendable, Equatable, Codable {
     public var clockOffsetMs: Double?
     /// How far the true offset can be from `clockOffsetMs`: half the best probe's round trip.
     public var clockUncertaintyMs: Double?
+    /// Times the controller reached the host again after losing its agent during the run.
+    public var reconnects: Int?
 
     public init(
         name: String, address: String, nodeRank: Int, hostname: String? = nil, agentVersion: String? = nil,
