@@ -61,8 +61,9 @@ struct RunCommandTests {
         // the agent runs on this host's clock: only the probe's own timing error remains
         #expect(abs(offset) < 50, "offset \(offset) ms")
         #expect(uncertainty >= 0 && uncertainty < 50, "uncertainty \(uncertainty) ms")
-        #expect(result.stderr.contains(" ms ± "), "the connected line shows the clock: \(result.stderr)")
-        print("localhost clock offset \(offset) ms ± \(uncertainty)")
+        let connected = result.stderr.split(separator: "\n").first { $0.contains("localhost: perf-agent") }
+        #expect(connected?.contains(/, clock [+-][0-9.]+ ms ± [0-9.]+$/) == true, "the connected line shows the clock: \(result.stderr)")
+        print("localhost clock offset \(offset) ms ± \(uncertainty); \(connected ?? "")")
     }
 
     @Test func failedRoundKeepsItsLogsAndTheRunGoesOn() throws {
