@@ -6,5 +6,5 @@ struct PerfBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perf-bench",
         abstract: "Benchmarks of perfctl's hot paths.",
-        subcommands: [PerfLogBenchmark.self, PreflightBenchmark.self])
+        subcommands: [PerfLogBenchmark.self, PreflightBenchmark.self, LogsLatencyBenchmark.self])
 }
