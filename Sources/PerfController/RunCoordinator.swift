@@ -204,6 +204,8 @@ public struct RunCoordinator: Sendable {
             case .success(let agent):
                 replaced[node.nodeRank] = agent.link
                 record.hosts[node.nodeRank].reconnects = (record.hosts[node.nodeRank].reconnects ?? 0) + 1
+                record.hosts[node.nodeRank].clockOffsetMs = agent.clock?.offsetMs
+                record.hosts[node.nodeRank].clockUncertaintyMs = agent.clock?.uncertaintyMs
             case .failure(let error):
                 errors.append(error)
             }
