@@ -156,18 +156,29 @@ public struct RunLogs: Sendable {
 
     /// Every log file of the run that `filter` admits, by case, round, node, rank (agent.log last).
     public func files(_ filter: RunLogFilter) -> [RunLogFile] {
+        var directories: [String] = []
+        return files(filter, directories: &directories)
+    }
+
+    /// The files, and every folder of the layout on the way (run, case, round, node).
+    func files(_ filter: RunLogFilter, directories: inout [String]) -> [RunLogFile] {
         let manager = FileManager.default
         var found: [RunLogFile] = []
+        directories.append(directory)
         for caseName in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] where !caseName.hasPrefix(".") {
             let caseDirectory = FilePaths.join(directory, caseName)
-            for roundName in (try? manager.contentsOfDirectory(atPath: caseDirectory)) ?? [] {
+            guard let rounds = try? manager.contentsOfDirectory(atPath: caseDirectory) else { continue }
+            directories.append(caseDirectory)
+            for roundName in rounds {
                 guard roundName.hasPrefix("round"), let round = Int(roundName.dropFirst(5)) else { continue }
                 let roundDirectory = FilePaths.join(caseDirectory, roundName)
+                directories.append(roundDirectory)
                 for nodeName in (try? manager.contentsOfDirectory(atPath: roundDirectory)) ?? [] {
                     guard let marker = nodeName.range(of: "_noderank", options: .backwards),
                           let nodeRank = Int(nodeName[marker.upperBound...]) else { continue }
                     let host = String(nodeName[..<marker.lowerBound])
                     let nodeDirectory = FilePaths.join(roundDirectory, nodeName)
+                    directories.append(nodeDirectory)
                     for fileName in (try? manager.contentsOfDirectory(atPath: nodeDirectory)) ?? [] {
                         let rank: Int?
                         if fileName == "agent.log" {
@@ -213,8 +224,9 @@ public struct RunLogs: Sendable {
     }
 
     /// Prints what exists (each file's last `tail` lines), then keeps reading the files as
-    /// they grow — new rank files and rounds too — every `interval`, complete lines only,
-    /// until run.json says the run ended and no file grew for `quiet`.
+    /// they grow — new rank files and rounds too — complete lines only, until run.json says
+    /// the run ended and no file grew for `quiet`. Every `interval` it lists the folders and
+    /// reads every file; in between, inotify wakes it for the files that were written.
     public func follow(
         _ filter: RunLogFilter, matcher: RunLogMatcher, tail: Int?, formatter: RunLogFormatter, output: LogOutput,
         interval: Duration = .milliseconds(50), quiet: Duration = .seconds(1)
@@ -222,24 +234,40 @@ public struct RunLogs: Sendable {
         var readers: [String: (file: RunLogFile, reader: LineReader)] = [:]
         var order: [String] = []
         var firstPass = true
-        var lastGrowth = ContinuousClock.now
+        var rescan = true
+        var ended = false
+        var dirty = Set<String>()
+        let clock = ContinuousClock()
+        var lastFull = clock.now - interval
+        var lastGrowth = clock.now
+        let watcher = DirectoryWatcher()
+        defer { watcher?.close() }
         while true {
-            let ended = (status() ?? "running") != "running"
-            for file in files(filter) where readers[file.path] == nil {
-                readers[file.path] = (file, LineReader(path: file.path))
-                order.append(file.path)
+            let full = clock.now - lastFull >= interval
+            if full {
+                lastFull = clock.now
+                ended = (status() ?? "running") != "running"
+            }
+            if full || rescan {
+                var directories: [String] = []
+                for file in files(filter, directories: &directories) where readers[file.path] == nil {
+                    readers[file.path] = (file, LineReader(path: file.path))
+                    order.append(file.path)
+                }
+                watcher?.watch(directories)
+                rescan = false
             }
             var grew = false
-            for path in order {
+            for path in order where full || dirty.contains(path) {
                 guard var entry = readers[path] else { continue }
                 let prefix = formatter.prefix(entry.file)
                 var kept: [String] = []
-                let keepTail = firstPass && tail != nil
+                let keepTail = firstPass ? tail : nil
                 if entry.reader.readAvailable(final: false, { line in
                     guard matcher.matches(line) else { return }
-                    if keepTail {
+                    if let keepTail {
                         kept.append(line)
-                        if kept.count > tail! { kept.removeFirst(kept.count - tail!) }
+                        if kept.count > keepTail { kept.removeFirst(kept.count - keepTail) }
                     } else {
                         output.write(prefix + line)
                     }
@@ -249,9 +277,9 @@ public struct RunLogs: Sendable {
             }
             output.flush()
             firstPass = false
-            let now = ContinuousClock.now
-            if grew { lastGrowth = now }
-            if ended && now - lastGrowth >= quiet {
+            dirty.removeAll(keepingCapacity: true)
+            if grew { lastGrowth = clock.now }
+            if full && ended && clock.now - lastGrowth >= quiet {
                 // The run is over: a last line without its newline is shown as it is.
                 for path in order {
                     guard var entry = readers[path] else { continue }
@@ -263,7 +291,68 @@ public struct RunLogs: Sendable {
                 output.flush()
                 return
             }
-            try? await Task.sleep(for: interval)
+            let wait = max(.zero, lastFull + interval - clock.now)
+            if let watcher {
+                watcher.wait(timeout: wait) { path, created in
+                    if created { rescan = true } else { dirty.insert(path) }
+                }
+            } else {
+                try? await Task.sleep(for: wait)
+            }
+        }
+    }
+}
+
+/// inotify on the folders of a run: which files were written, and whether something was
+/// created (a new rank file, node, round; run.json renamed into place). Nil when inotify
+/// cannot be had; follow then reads on its timer alone.
+final class DirectoryWatcher {
+    private let fd: Int32
+    private var watched: [Int32: String] = [:]
+    private var paths = Set<String>()
+
+    init?() {
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if fd < 0 { return nil }
+    }
+
+    func close() { _ = Glibc.close(fd) }
+
+    func watch(_ directories: [String]) {
+        for directory in directories where !paths.contains(directory) {
+            let wd = inotify_add_watch(fd, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO))
+            if wd >= 0 {
+                watched[wd] = directory
+                paths.insert(directory)
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for events and hands each out: the file's path, and whether
+    /// it was created (or moved in) rather than written.
+    func wait(timeout: Duration, _ event: (String, Bool) -> Void) {
+        let (seconds, attoseconds) = timeout.components
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, 60_000))
+        guard poll(&descriptor, 1, max(milliseconds, 0)) > 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }
+            var offset = 0
+            while offset + 16 <= count {
+                let (wd, mask, length) = buffer.withUnsafeBytes { bytes in
+                    (bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self),
+                     bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self),
+                     Int(bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)))
+                }
+                let nameBytes = buffer[(offset + 16)..<min(count, offset + 16 + length)].prefix { $0 != 0 }
+                if let directory = watched[wd], !nameBytes.isEmpty {
+                    let created = mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0
+                    event(FilePaths.join(directory, String(decoding: nameBytes, as: UTF8.self)), created)
+                }
+                offset += 16 + length
+            }
         }
     }
 }
