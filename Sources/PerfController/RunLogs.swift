@@ -12,6 +12,15 @@ public struct RunLogFile: Sendable, Equatable {
     /// Global rank; nil for the node's `agent.log`.
     public var rank: Int?
     public var path: String
+
+    public init(caseName: String, round: Int, host: String, nodeRank: Int, rank: Int?, path: String) {
+        self.caseName = caseName
+        self.round = round
+        self.host = host
+        self.nodeRank = nodeRank
+        self.rank = rank
+        self.path = path
+    }
 }
 
 /// Which logs to show: every set empty means all.

@@ -1,4 +1,5 @@
 import Foundation
+import PerfController
 import Testing
 
 /// `perfctl logs`: a finished run's logs from the results directory, and a running run's
@@ -68,6 +69,21 @@ struct LogsCommandTests {
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("no run 20200101-000000-nope in "))
         #expect(unknown.stderr.contains("recent runs: \(runID)"), "stderr: \(unknown.stderr)")
+    }
+
+    @Test func prefixesHaveAColourPerRankOnlyWhenAsked() throws {
+        let file = RunLogFile(caseName: "demo", round: 2, host: "pc1", nodeRank: 0, rank: 3, path: "/dev/null")
+        #expect(RunLogFormatter(showRound: true, colour: false).prefix(file) == "r2 pc1/rank 3 | ")
+        #expect(RunLogFormatter(showRound: false, colour: true).prefix(file) == "\u{1B}[35mpc1/rank 3 | \u{1B}[0m")
+        var agent = file
+        agent.rank = nil
+        #expect(RunLogFormatter(showRound: false, colour: false).prefix(agent) == "pc1/agent | ")
+        // Test output is a pipe, never a terminal.
+        #expect(!RunLogFormatter.wantsColour(fd: 1, environment: [:]) || isatty(1) == 1)
+        let tree = try ClusterTree()
+        defer { tree.remove() }
+        let help = try tree.perfctl(["logs", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("Examples:") && help.stdout.contains("--follow"))
     }
 
     @Test func followPrintsEveryLineOfARunningRunOnceAndExitsAfterItEnds() throws {
