@@ -81,8 +81,9 @@ public struct ClockOffset: Sendable, Equatable, Codable {
 
     /// `+0.3 ms ± 0.1`, for progress lines.
     public var description: String {
-        let sign = offsetNanoseconds < 0 ? "-" : "+"
-        return "\(sign)\(Self.format(abs(offsetMs))) ms ± \(Self.format(uncertaintyMs))"
+        let shown = Self.format(abs(offsetMs))
+        let sign = offsetNanoseconds < 0 && shown != "0.0" ? "-" : "+"
+        return "\(sign)\(shown) ms ± \(Self.format(uncertaintyMs))"
     }
 
     private static func format(_ milliseconds: Double) -> String {

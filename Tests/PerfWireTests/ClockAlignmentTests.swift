@@ -61,6 +61,8 @@ struct ClockAlignmentTests {
     @Test func progressText() {
         #expect(ClockOffset(offsetNanoseconds: 300_000, uncertaintyNanoseconds: 100_000, probes: 8).description == "+0.3 ms ± 0.1")
         #expect(ClockOffset(offsetNanoseconds: -2_340_000, uncertaintyNanoseconds: 40_000, probes: 8).description == "-2.3 ms ± 0.0")
+        #expect(ClockOffset(offsetNanoseconds: -4_072, uncertaintyNanoseconds: 108_520, probes: 8).description == "+0.0 ms ± 0.1",
+                "no minus sign on a zero")
         #expect(ClockOffset(offsetNanoseconds: 250_000_000, uncertaintyNanoseconds: 12_400_000, probes: 8).description == "+250 ms ± 12")
     }
 }
