@@ -14,6 +14,8 @@ public actor AgentSession {
     private let state: AgentState
     private var logger: Logger
     private var greeted = false
+    /// Sends `heartbeat`s while the session lasts, when the controller asked for them.
+    private var heartbeats: Task<Void, Never>?
 
     public init(channel: AgentChannel, state: AgentState, logger: Logger) {
         self.channel = channel
@@ -40,6 +42,7 @@ public actor AgentSession {
         } catch {
             logger.warning("controller link failed: \(error); running rounds continue")
         }
+        heartbeats?.cancel()
         channel.closeOutput()
         await state.sessionEnded()
         logger.info("controller disconnected")
@@ -103,6 +106,15 @@ public actor AgentSession {
             return false
         }
         greeted = true
+        if let seconds = hello.heartbeatSeconds, seconds > 0 {
+            let channel = self.channel
+            heartbeats = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(max(seconds, 0.1)))
+                    try? channel.send(.heartbeat(Heartbeat(agentClockNanoseconds: Timestamp.nanosecondsSinceEpoch())))
+                }
+            }
+        }
         reply(.hello(AgentHello(
             agentVersion: PerfVersion.string, hostname: ProcessInfo.processInfo.hostName,
             pid: ProcessInfo.processInfo.processIdentifier, agentClockNanoseconds: Timestamp.nanosecondsSinceEpoch(),

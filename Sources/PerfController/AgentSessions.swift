@@ -27,6 +27,8 @@ struct AgentSessionOpener: Sendable {
     /// Start the daemon where none runs (`run`, `install`), or only talk to running ones (`status`, `stop`).
     var startDaemon = true
     var connectTimeout: Duration = .seconds(10)
+    /// Sessions that run rounds declare a node silent this long lost (heartbeats); nil: never.
+    var silenceLimit: Duration?
 
     /// Opens a session with `endpoint`'s agent as node `node`; log chunks go into `runDirectory`.
     func open(
@@ -51,7 +53,8 @@ struct AgentSessionOpener: Sendable {
             }
         }
         let nodeLink = NodeLink(
-            node: node, channel: link, collector: runDirectory.map(LogCollector.init), onEvent: onEvent)
+            node: node, channel: link, collector: runDirectory.map(LogCollector.init), silenceLimit: silenceLimit,
+            onEvent: onEvent)
         await nodeLink.startReading()
         do {
             let hello = try await nodeLink.greet()

@@ -70,20 +70,22 @@ public struct ClusterPreflight: Sendable {
             return (node, AgentEndpoint(host: host, root: cluster.agentRoot(of: host), localAgent: agentExecutable), request)
         }
         let onEvent = onEvent
+        // Sessions that carry rounds watch for a silent node; a preflight check alone does not.
+        let silenceLimit: Duration? = runDirectory == nil ? nil : .seconds(cluster.heartbeatTimeout)
         return await FanOut.map(jobs, window: window) { node, endpoint, request in
             await Self.connectAndCheck(
                 node: node, endpoint: endpoint, request: request, runDirectory: runDirectory,
-                keepFailedReport: keepFailedReports, onEvent: onEvent)
+                keepFailedReport: keepFailedReports, silenceLimit: silenceLimit, onEvent: onEvent)
         }
     }
 
     private static func connectAndCheck(
         node: NodePlan, endpoint: AgentEndpoint, request: PreflightRequest, runDirectory: String?,
-        keepFailedReport: Bool, onEvent: @escaping @Sendable (RunEvent) -> Void
+        keepFailedReport: Bool, silenceLimit: Duration?, onEvent: @escaping @Sendable (RunEvent) -> Void
     ) async -> Result<Checked, UserError> {
         var agent: ConnectedAgent
         do {
-            agent = try await AgentSessionOpener().open(
+            agent = try await AgentSessionOpener(silenceLimit: silenceLimit).open(
                 endpoint, node: node, runDirectory: runDirectory,
                 stderrPath: runDirectory.map { FilePaths.join($0, "agent-\(node.hostName).log") },
                 onEvent: { onEvent(.node($0)) })

@@ -23,22 +23,40 @@ actor NodeLink {
     private var closedBecause: (any Error)?
     /// Whether the agent has sent anything yet; a link that closes before is an agent that did not start.
     private(set) var heardFromAgent = false
+    /// A node silent this long (no heartbeat, no message) is declared lost; nil: never.
+    private let silenceLimit: Duration?
+    private var lastHeard = ContinuousClock.now
+    private var watchdog: Task<Void, Never>?
 
     init(
-        node: NodePlan, channel: any AgentLink, collector: LogCollector?,
+        node: NodePlan, channel: any AgentLink, collector: LogCollector?, silenceLimit: Duration? = nil,
         onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }
     ) {
         self.node = node
         self.channel = channel
         self.collector = collector
+        self.silenceLimit = silenceLimit
         self.onEvent = onEvent
+    }
+
+    /// Seconds between the heartbeats asked of the agent: five per silence limit.
+    private var heartbeatSeconds: Double? {
+        silenceLimit.map { max(Double($0.components.seconds) / 5, 0.2) }
     }
 
     private var location: String { "host \(node.hostName)" }
 
-    /// Starts routing incoming messages; call once.
+    /// Starts routing incoming messages, and the silence watchdog; call once.
     func startReading() {
         let channel = channel
+        if let limit = silenceLimit {
+            watchdog = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await self?.checkSilence(limit)
+                }
+            }
+        }
         Task {
             do {
                 for try await message in channel.incoming { self.handle(message) }
@@ -57,7 +75,9 @@ actor NodeLink {
 
     /// Says hello; the agent refuses a controller of another protocol version.
     func greet() async throws -> AgentHello {
-        let hello = ControllerHello(controllerVersion: PerfVersion.string, sentAtNanoseconds: Timestamp.nanosecondsSinceEpoch())
+        let hello = ControllerHello(
+            controllerVersion: PerfVersion.string, sentAtNanoseconds: Timestamp.nanosecondsSinceEpoch(),
+            heartbeatSeconds: heartbeatSeconds)
         guard case .hello(let answer) = try await request(.hello(hello)) else { throw unexpectedReply("hello") }
         guard answer.protocolVersion == WireProtocol.version else {
             throw UserError(
@@ -134,6 +154,7 @@ actor NodeLink {
 
     /// Ends the session politely; the agent exits when its rounds are done.
     func close() async {
+        watchdog?.cancel()
         try? await channel.send(.goodbye)
         await channel.close()
     }
@@ -151,9 +172,24 @@ actor NodeLink {
         }
     }
 
+    /// Declares the node lost when nothing came for `limit` after hello: its waiters fail
+    /// naming the silence, and the link is closed in the background.
+    private func checkSilence(_ limit: Duration) {
+        guard heardFromAgent, closedBecause == nil, ContinuousClock.now - lastHeard > limit else { return }
+        linkClosed(UserError(
+            "the agent stopped answering: nothing for \(limit.components.seconds) s (heartbeats every \(heartbeatSeconds.map { String(format: "%.1f", $0) } ?? "?") s)",
+            at: location,
+            fix: "check the host and the network path to it; raise `heartbeat_timeout` in cluster.yaml for slow links"))
+        let channel = channel
+        Task { await channel.close() }
+    }
+
     private func handle(_ message: AgentMessage) {
         heardFromAgent = true
+        lastHeard = .now
         switch message {
+        case .heartbeat:
+            break
         case .hello, .preflightReport, .status, .shuttingDown, .runCancelled, .clockReply:
             replyWaiter?.resume(returning: message)
             replyWaiter = nil
@@ -186,6 +222,7 @@ actor NodeLink {
     }
 
     private func linkClosed(_ error: any Error) {
+        watchdog?.cancel()
         if closedBecause == nil { closedBecause = error }
         replyWaiter?.resume(throwing: error)
         replyWaiter = nil

@@ -122,6 +122,11 @@ public struct RunCoordinator: Sendable {
                 do {
                     links = try await reconnect(hosts, plan: plan, links: links, runDirectory: runDirectory, record: &record)
                     await cancellation.attach(links)
+                    // A node that was only unreachable still runs the round: stop its ranks.
+                    let key = RoundKey(runID: plan.runID, caseName: plan.caseName, round: round)
+                    for node in plan.nodes where hosts.contains(node.hostName) {
+                        await links[node.nodeRank].cancel(key, reason: "its controller lost this node during the round")
+                    }
                     continue
                 } catch {
                     abortReason = "round \(round) ended on \(hosts.joined(separator: ", ")) without the agent's outcome "

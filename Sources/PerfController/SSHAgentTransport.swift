@@ -2,6 +2,7 @@ import Foundation
 import PerfCore
 import PerfSSH
 import PerfWire
+import Synchronization
 import SystemPackage
 
 /// Logs in to a remote host over SSH (libssh2, strict host-key check by default).
@@ -101,9 +102,24 @@ final class SSHAgentLink: AgentLink {
         try await command.write(Framing.frame(payload))
     }
 
+    /// Ends the session: end of input for dial, which then exits; a link whose host no
+    /// longer answers (the reader waits in vain) is cut after `goodbyeTimeout`.
     func close() async {
         try? await command.closeInput()
-        await reader.value
+        let reader = reader
+        // Not a task group: it would wait for the reader even after the timeout.
+        let ended = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let answered = Mutex(false)
+            let answer = { @Sendable (value: Bool) in
+                if answered.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: value) }
+            }
+            Task { await reader.value; answer(true) }
+            Task { try? await Task.sleep(for: Self.goodbyeTimeout); answer(false) }
+        }
         await connection.close()
+        if !ended { await reader.value }
     }
+
+    /// How long a closing link waits for dial to end before the connection is cut.
+    static let goodbyeTimeout: Duration = .seconds(5)
 }

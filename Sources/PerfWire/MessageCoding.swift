@@ -59,6 +59,7 @@ extension AgentMessage: Codable {
         case "status": self = .status(try container.decode(AgentStatus.self, forKey: .body))
         case "shuttingDown": self = .shuttingDown(try container.decode(ShutdownReport.self, forKey: .body))
         case "runCancelled": self = .runCancelled(try container.decode(RunCancelled.self, forKey: .body))
+        case "heartbeat": self = .heartbeat(try container.decode(Heartbeat.self, forKey: .body))
         case "clockReply": self = .clockReply(try container.decode(ClockReply.self, forKey: .body))
         case "failure": self = .failure(try container.decode(AgentFailure.self, forKey: .body))
         case let other:
@@ -87,6 +88,8 @@ extension AgentMessage: Codable {
             try container.encode("shuttingDown", forKey: .type); try container.encode(body, forKey: .body)
         case .runCancelled(let body):
             try container.encode("runCancelled", forKey: .type); try container.encode(body, forKey: .body)
+        case .heartbeat(let body):
+            try container.encode("heartbeat", forKey: .type); try container.encode(body, forKey: .body)
         case .clockReply(let body):
             try container.encode("clockReply", forKey: .type); try container.encode(body, forKey: .body)
         case .failure(let body):

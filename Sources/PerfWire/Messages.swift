@@ -16,12 +16,26 @@ public struct ControllerHello: Sendable, Equatable, Codable {
     public var controllerVersion: String
     /// Controller wall clock, nanoseconds since 1970, when sent.
     public var sentAtNanoseconds: Int64
+    /// Seconds between the agent's `heartbeat`s on this session; nil for none.
+    public var heartbeatSeconds: Double?
 
-    public init(protocolVersion: Int = WireProtocol.version, controllerVersion: String, sentAtNanoseconds: Int64) {
+    public init(
+        protocolVersion: Int = WireProtocol.version, controllerVersion: String, sentAtNanoseconds: Int64,
+        heartbeatSeconds: Double? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.controllerVersion = controllerVersion
         self.sentAtNanoseconds = sentAtNanoseconds
+        self.heartbeatSeconds = heartbeatSeconds
     }
+}
+
+/// The agent is alive: sent every `heartbeatSeconds` after hello, rounds or not.
+public struct Heartbeat: Sendable, Equatable, Codable {
+    /// Agent wall clock, nanoseconds since 1970, when sent.
+    public var agentClockNanoseconds: Int64
+
+    public init(agentClockNanoseconds: Int64) { self.agentClockNanoseconds = agentClockNanoseconds }
 }
 
 /// The agent's answer to `ControllerHello`.
@@ -205,6 +219,7 @@ public enum AgentMessage: Sendable, Equatable {
     case shuttingDown(ShutdownReport)
     case runCancelled(RunCancelled)
     case clockReply(ClockReply)
+    case heartbeat(Heartbeat)
     case failure(AgentFailure)
 }
 

@@ -336,4 +336,83 @@ struct SSHClusterTests {
             _ = try tree.perfctl(["agent", "stop"])
         }
     }
+
+    /// Starts `perfctl run ARGUMENTS` in the tree and returns once `rank3`'s log of round 1 exists on the controller.
+    static func startRun(_ tree: ClusterTree, _ arguments: [String]) throws -> Process {
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
+        run.arguments = ["run", "cases/demo"] + arguments
+        run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let id = try? tree.runDirectory(),
+               FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round1/pc2_noderank1/rank3.out.log") { return run }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        run.terminate()
+        throw CancellationError()
+    }
+
+    static func link(_ host: String, _ state: String) throws {
+        _ = try CommandResult.run("/usr/sbin/ip", ["link", "set", "v-\(host)", state], in: "/", environment: [:])
+    }
+
+    @Test func nodeSilentPastTheHeartbeatTimeoutIsNamedAndTheRunEndsWithBothCauses() throws {
+        try Self.withCluster(2) { testbed in
+            let tree = try Self.tree(testbed: testbed)
+            defer { tree.remove() }
+            try tree.write("cluster.yaml", try tree.read("cluster.yaml") + "heartbeat_timeout: 4\n")
+            try tree.write("cases/demo/work.sh", """
+                echo "rank $RANK round $PERF_ROUND"
+                if [ "$PERF_ROUND" = 1 ]; then exec sleep 600; fi
+                echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
+                """)
+            try Self.install(tree)
+            let run = try Self.startRun(tree, ["--rounds", "2", "--kill-grace", "1"])
+            let down = Date()
+            try Self.link("pc2", "down")
+            defer { try? Self.link("pc2", "up") }
+            run.waitUntilExit()
+            // 4 s of silence, 5 s for the dead link's goodbye, the reconnect's 10 s connect timeout, results.
+            #expect(Date().timeIntervalSince(down) < 45)
+            #expect(run.terminationStatus == 1)
+            let id = try tree.runDirectory()
+            let first = try tree.json("\(id)/demo/round1/result.json")
+            let failures = (first["failures"] as? [String]) ?? []
+            #expect(failures.contains { $0.contains("host pc2") && $0.contains("stopped answering: nothing for 4 s") }, "\(failures)")
+            let record = try tree.json("\(id)/run.json")
+            let reason = record["abortReason"] as? String ?? ""
+            #expect(reason.contains("stopped answering") && reason.contains("reaching it again failed"), "\(reason)")
+            #expect(reason.contains("10.77.0.12"), "the reconnect's cause names the host: \(reason)")
+        }
+    }
+
+    @Test func linkDownForThreeSecondsMidRoundLosesNoLine() throws {
+        try Self.withCluster(2) { testbed in
+            let tree = try Self.tree(testbed: testbed)
+            defer { tree.remove() }
+            try tree.write("cases/demo/work.sh", """
+                i=1
+                while [ $i -le 80 ]; do echo "rank $RANK line $i"; i=$((i + 1)); sleep 0.1; done
+                echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
+                """)
+            try Self.install(tree)
+            let run = try Self.startRun(tree, [])
+            Thread.sleep(forTimeInterval: 1)
+            try Self.link("pc2", "down")
+            Thread.sleep(forTimeInterval: 3)
+            try Self.link("pc2", "up")
+            run.waitUntilExit()
+            #expect(run.terminationStatus == 0, "the round passed through the outage")
+            let id = try tree.runDirectory()
+            for rank in 2...3 {
+                let log = try tree.read("\(id)/demo/round1/pc2_noderank1/rank\(rank).out.log")
+                let expected = (1...80).map { "rank \(rank) line \($0)\n" }.joined()
+                #expect(log.hasPrefix(expected), "rank \(rank): every line once, in order")
+            }
+        }
+    }
 }

@@ -68,6 +68,7 @@ struct FramingTests {
                 sessions: 1, rounds: [RunningRound(key: key, nodeRank: 0, ranksAlive: 2, startedAtNanoseconds: 4)])),
             .shuttingDown(ShutdownReport(stoppedRounds: [key])),
             .runCancelled(RunCancelled(runID: "r", stoppedRounds: [key], ranksStopped: 2)),
+            .heartbeat(Heartbeat(agentClockNanoseconds: 5)),
             .roundFinished(RoundFinished(key: key, exits: [], nodeDirectory: "/d", files: ["a": 1], runCancelled: "user")),
         ]
         for message in messages {

@@ -9,7 +9,7 @@ struct ClusterFile {
 
 /// Reads a cluster file's nodes into a `ClusterConfig`.
 struct ClusterFileParser {
-    static let keys = ["vendor", "results_dir", "cases_dir", "vendors_dir", "master_port", "agent_root", "env", "ssh", "hosts"]
+    static let keys = ["vendor", "results_dir", "cases_dir", "vendors_dir", "master_port", "agent_root", "heartbeat_timeout", "env", "ssh", "hosts"]
     static let hostKeys = ["address", "name", "ssh", "agent_root"]
     static let sshKeys = ["port", "user", "identity", "known_hosts"]
     static let example = "vendor: cpu\nhosts:\n  - address: localhost"
@@ -36,13 +36,14 @@ struct ClusterFileParser {
         let vendors = folder.resolving(root.string("vendors_dir", example: "vendors_dir: vendors") ?? "vendors")
         let masterPort = root.int("master_port", in: 1...65535, example: "master_port: 29500") ?? 29500
         let agentRoot = root.string("agent_root", example: "agent_root: ~/.perf-agent") ?? "~/.perf-agent"
+        let heartbeatTimeout = root.positiveNumber("heartbeat_timeout", example: "heartbeat_timeout: 15") ?? 15
         let env = root.environment("env") ?? [:]
         let sshDefaults = root.value("ssh").map { ssh($0, at: .root.key("ssh"), base: SSHSettings()) } ?? SSHSettings()
         let hosts = hosts(root, sshDefaults: sshDefaults)
         let config = ClusterConfig(
             file: file.absolute, vendor: vendor ?? "", resultsDirectory: results.absolute,
             casesDirectory: cases.absolute, vendorsDirectory: vendors.absolute, masterPort: masterPort,
-            agentRoot: agentRoot, env: env, hosts: hosts, source: reader.source)
+            agentRoot: agentRoot, heartbeatTimeout: heartbeatTimeout, env: env, hosts: hosts, source: reader.source)
         return ClusterFile(config: config, casesDirectory: cases, vendorsDirectory: vendors)
     }
 

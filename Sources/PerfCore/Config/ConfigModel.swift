@@ -14,6 +14,8 @@ public struct ClusterConfig: Sendable, Equatable {
     public var masterPort: Int
     /// Root of the agent's state and node run directories on every host (`~` allowed).
     public var agentRoot: String
+    /// Seconds a node may stay silent (no heartbeat, no message) before it is declared lost.
+    public var heartbeatTimeout: Double
     /// Site environment for every rank (e.g. `GLOO_SOCKET_IFNAME`), over the vendor's and
     /// under the case's; `${VAR}` expands on the node at launch.
     public var env: [String: String]
@@ -25,7 +27,7 @@ public struct ClusterConfig: Sendable, Equatable {
     public init(
         file: String, vendor: String, resultsDirectory: String, casesDirectory: String,
         vendorsDirectory: String, masterPort: Int = 29500, agentRoot: String = "~/.perf-agent",
-        env: [String: String] = [:], hosts: [HostConfig], source: SourceMap = SourceMap()
+        heartbeatTimeout: Double = 15, env: [String: String] = [:], hosts: [HostConfig], source: SourceMap = SourceMap()
     ) {
         self.file = file
         self.vendor = vendor
@@ -34,6 +36,7 @@ public struct ClusterConfig: Sendable, Equatable {
         self.vendorsDirectory = vendorsDirectory
         self.masterPort = masterPort
         self.agentRoot = agentRoot
+        self.heartbeatTimeout = heartbeatTimeout
         self.env = env
         self.hosts = hosts
         self.source = source
