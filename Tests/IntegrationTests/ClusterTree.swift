@@ -99,6 +99,30 @@ struct ClusterTree {
             environment: ["PERF_AGENT_IDLE_EXIT": "10"].merging(environment) { $1 })
     }
 
+    /// Starts `perfctl ARGUMENTS` in the background (output discarded) and returns once
+    /// `file`, a path inside the new run directory (`demo/round1/…/rank1.out.log`), exists.
+    func startPerfctl(
+        _ arguments: [String], environment: [String: String] = [:], waitingFor file: String
+    ) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.executable("perfctl"))
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["PERF_AGENT_IDLE_EXIT": "10"].merging(environment) { $1 }) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let run = try? runDirectory(), FileManager.default.fileExists(atPath: "\(root)/\(run)/\(file)") { return process }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.terminate()
+        Issue.record("perfctl \(arguments.joined(separator: " ")) wrote no \(file) within 30 s")
+        throw CancellationError()
+    }
+
     /// A product built beside the test bundle (`swift build` builds them; the test script runs it first).
     static func executable(_ name: String) throws -> String {
         let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -105,21 +105,9 @@ struct LogsCommandTests {
                 higher_is_better: true
             """, workload: slow)
         defer { tree.remove() }
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
-        run.arguments = ["run", "cases/demo"]
-        run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
-        run.environment = ProcessInfo.processInfo.environment.merging(["PERF_AGENT_IDLE_EXIT": "10"]) { $1 }
-        run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
-        try run.run()
-        defer { if run.isRunning { run.terminate() } }
         // Wait for the run directory, so `latest` names this run.
-        let deadline = Date().addingTimeInterval(30)
-        while (try? tree.runDirectory()).map({ FileManager.default.fileExists(atPath: "\(tree.root)/\($0)/run.json") }) != true {
-            try #require(Date() < deadline, "perfctl run wrote no run.json")
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let run = try tree.startPerfctl(["run", "cases/demo"], waitingFor: "run.json")
+        defer { if run.isRunning { run.terminate() } }
         #expect(run.isRunning, "follow starts while the run goes on")
         let followed = try tree.perfctl(["logs", "latest", "--follow"])
         #expect(followed.status == 0, "stderr: \(followed.stderr)")

@@ -108,20 +108,9 @@ struct RunCommandTests {
     @Test func interruptStopsTheRoundKeepsItsResultsAndRunsNoMoreRounds() throws {
         let tree = try ClusterTree()
         defer { tree.remove() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
-        process.arguments = ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"]
-        process.currentDirectoryURL = URL(fileURLWithPath: tree.root)
-        process.environment = ProcessInfo.processInfo.environment.merging(["HANG": "1", "PERF_AGENT_IDLE_EXIT": "10"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let rankLog = { () -> Bool in
-            guard let run = try? tree.runDirectory() else { return false }
-            return FileManager.default.fileExists(atPath: tree.root + "/\(run)/demo/round1/localhost_noderank0/rank1.out.log")
-        }
-        let deadline = Date().addingTimeInterval(20)
-        while !rankLog() && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let process = try tree.startPerfctl(
+            ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"], environment: ["HANG": "1"],
+            waitingFor: "demo/round1/localhost_noderank0/rank1.out.log")
         let interrupted = Date()
         process.interrupt()
         process.waitUntilExit()
@@ -258,20 +247,9 @@ struct CancelTests {
     @Test func cancelFromAnotherProcessStopsEveryRankAndTheRunsLaterRounds() throws {
         let tree = try ClusterTree()
         defer { tree.remove() }
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
-        run.arguments = ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"]
-        run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
-        run.environment = ProcessInfo.processInfo.environment.merging(["HANG": "1", "PERF_AGENT_IDLE_EXIT": "10"]) { $1 }
-        run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
-        try run.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if let id = try? tree.runDirectory(),
-               FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round1/localhost_noderank0/rank1.out.log") { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        let run = try tree.startPerfctl(
+            ["run", "cases/demo", "--rounds", "3", "--kill-grace", "1"], environment: ["HANG": "1"],
+            waitingFor: "demo/round1/localhost_noderank0/rank1.out.log")
         let began = Date()
         let cancel = try tree.perfctl(["cancel", "latest"])
         #expect(cancel.status == 0, "stderr: \(cancel.stderr)")

@@ -299,22 +299,8 @@ struct SSHClusterTests {
                 echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
                 """)
             try Self.install(tree)
-            let run = Process()
-            run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
-            run.arguments = ["run", "cases/demo", "--rounds", "2", "--kill-grace", "1"]
-            run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
-            run.standardOutput = FileHandle.nullDevice
-            run.standardError = FileHandle.nullDevice
-            try run.run()
-            let started = Date().addingTimeInterval(30)
-            var rankLog = false
-            while !rankLog && Date() < started {
-                if let id = try? tree.runDirectory() {
-                    rankLog = FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round1/pc2_noderank1/rank3.out.log")
-                }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-            try #require(rankLog, "round 1 started on pc2")
+            let run = try tree.startPerfctl(
+                ["run", "cases/demo", "--rounds", "2", "--kill-grace", "1"], waitingFor: "demo/round1/pc2_noderank1/rank3.out.log")
             let pid = try #require(Int32(try tree.read("agent/hosts/pc2/agent.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
             let killed = Date()
             kill(pid, SIGKILL)
@@ -337,25 +323,6 @@ struct SSHClusterTests {
         }
     }
 
-    /// Starts `perfctl run ARGUMENTS` in the tree and returns once `rank3`'s log of round 1 exists on the controller.
-    static func startRun(_ tree: ClusterTree, _ arguments: [String]) throws -> Process {
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: try ClusterTree.executable("perfctl"))
-        run.arguments = ["run", "cases/demo"] + arguments
-        run.currentDirectoryURL = URL(fileURLWithPath: tree.root)
-        run.standardOutput = FileHandle.nullDevice
-        run.standardError = FileHandle.nullDevice
-        try run.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let id = try? tree.runDirectory(),
-               FileManager.default.fileExists(atPath: tree.root + "/\(id)/demo/round1/pc2_noderank1/rank3.out.log") { return run }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        run.terminate()
-        throw CancellationError()
-    }
-
     static func link(_ host: String, _ state: String) throws {
         _ = try CommandResult.run("/usr/sbin/ip", ["link", "set", "v-\(host)", state], in: "/", environment: [:])
     }
@@ -371,7 +338,8 @@ struct SSHClusterTests {
                 echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
                 """)
             try Self.install(tree)
-            let run = try Self.startRun(tree, ["--rounds", "2", "--kill-grace", "1"])
+            let run = try tree.startPerfctl(
+                ["run", "cases/demo", "--rounds", "2", "--kill-grace", "1"], waitingFor: "demo/round1/pc2_noderank1/rank3.out.log")
             let down = Date()
             try Self.link("pc2", "down")
             defer { try? Self.link("pc2", "up") }
@@ -400,7 +368,7 @@ struct SSHClusterTests {
                 echo "[PerfLog] {\\"event\\":\\"FINISHED\\",\\"value\\":{\\"throughput\\":$RANK}}"
                 """)
             try Self.install(tree)
-            let run = try Self.startRun(tree, [])
+            let run = try tree.startPerfctl(["run", "cases/demo"], waitingFor: "demo/round1/pc2_noderank1/rank3.out.log")
             Thread.sleep(forTimeInterval: 1)
             try Self.link("pc2", "down")
             Thread.sleep(forTimeInterval: 3)
