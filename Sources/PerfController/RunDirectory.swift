@@ -19,13 +19,6 @@ enum RunDirectory {
         throw UserError("too many runs of \(caseName) in the same second in \(results)")
     }
 
-    /// The newest run id under `results` (ids sort by their start time), if any.
-    static func latest(in results: String) -> String? {
-        let ids = (try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []
-        return ids.filter { FileManager.default.fileExists(atPath: FilePaths.join(FilePaths.join(results, $0), "run.json")) }
-            .max()
-    }
-
     private static func stampFormatter(_ date: Date) -> String {
         var time = time_t(date.timeIntervalSince1970)
         var parts = tm()
@@ -48,27 +41,5 @@ enum ResultsWriter {
         }
         try Directories.create(FilePaths.directory(of: path))
         try AtomicFile.write(Array(data) + [UInt8(ascii: "\n")], to: path)
-    }
-}
-
-/// Picks a run by the id a user typed, or `latest`.
-public enum RunSelection {
-    /// The run id for `argument` (`latest` or an id with a run.json under `results`).
-    public static func resolve(_ argument: String, in results: String) throws(UserError) -> String {
-        if argument == "latest" {
-            guard let latest = RunDirectory.latest(in: results) else {
-                throw UserError("no runs in \(results)", fix: "start one with `perfctl run`, or pass --results DIR")
-            }
-            return latest
-        }
-        guard !argument.contains("/"), FileManager.default.fileExists(atPath: FilePaths.join(FilePaths.join(results, argument), "run.json"))
-        else {
-            let recent = ((try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []).sorted().suffix(5)
-            throw UserError(
-                "no run \(argument) in \(results)",
-                fix: recent.isEmpty ? "pass --results DIR for another results directory"
-                    : "use `latest` or one of: \(recent.reversed().joined(separator: ", "))")
-        }
-        return argument
     }
 }

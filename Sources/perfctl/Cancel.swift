@@ -27,7 +27,7 @@ struct Cancel: AsyncParsableCommand {
             let cluster = try ConfigLoader.loadCluster(file: options.cluster)
             let results = options.results.map { FilePaths.resolve($0, against: FileManager.default.currentDirectoryPath) }
                 ?? cluster.resultsDirectory
-            let runID = try RunSelection.resolve(run, in: results)
+            let runID = try RunLogs(results: results, run: run).runID
             return (AgentFleet(cluster: cluster, localAgent: try AgentExecutable.locate()), runID)
         }
         let user = ProcessInfo.processInfo.environment["USER"] ?? "a user"

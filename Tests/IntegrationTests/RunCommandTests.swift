@@ -269,6 +269,6 @@ struct CancelTests {
         let unknown = try tree.perfctl(["cancel", "no-such-run"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("no run no-such-run in"))
-        #expect(unknown.stderr.contains("use `latest` or one of: \(id.dropFirst("results/".count))"))
+        #expect(unknown.stderr.contains("recent runs: \(id.dropFirst("results/".count)) (or `latest`)"))
     }
 }
