@@ -126,15 +126,8 @@ public struct AgentFleet: Sendable {
     ) async throws(UserError) -> ShutdownReport? {
         guard let agent = try await session(endpoint, index: index, start: false) else { return nil }
         let report = try await request(agent) { try await $0.shutdown(cancelRunning: force) }
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            guard let still = try await session(endpoint, index: index, start: false) else { return report }
-            await still.link.close()
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        throw UserError(
-            "the agent daemon accepted the stop but still answers after \(timeout)", at: endpoint.location,
-            fix: "see agent.log under \(endpoint.root) on the host")
+        try await AgentSessionOpener.waitUntilStopped(endpoint, within: timeout)
+        return report
     }
 
     /// Makes sure the host's daemon is the build with `digest`: keeps it, or stops the

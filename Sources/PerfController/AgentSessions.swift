@@ -80,18 +80,29 @@ struct AgentSessionOpener: Sendable {
         guard status.executable != current, status.rounds.isEmpty else { return false }
         _ = try await link.shutdown(cancelRunning: false)
         await link.close()
-        let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+        try await Self.waitUntilStopped(endpoint, within: .seconds(15))
+        return true
+    }
+
+    /// Returns once no daemon answers on `endpoint` (after it accepted a shutdown); throws after `timeout`.
+    static func waitUntilStopped(_ endpoint: AgentEndpoint, within timeout: Duration) async throws(UserError) {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             do {
                 let still = try await AgentSessionOpener(startDaemon: false).open(endpoint, node: .unplanned(endpoint, index: 0))
                 await still.link.close()
-                try await Task.sleep(for: .milliseconds(100))
+                try? await Task.sleep(for: .milliseconds(100))
             } catch is AgentNotRunning {
-                return true
+                return
+            } catch let error as UserError {
+                throw error
+            } catch {
+                throw failure(UserError("\(error)"), step: .start, endpoint)
             }
         }
-        throw UserError("the agent daemon of an older build did not stop within 15 s", at: endpoint.location,
-                        fix: "stop it with `perfctl agent stop --force`")
+        throw UserError(
+            "the agent daemon accepted the stop but still answers after \(timeout)", at: endpoint.location,
+            fix: "see agent.log under \(endpoint.root)/hosts/ on the host, or stop it with `perfctl agent stop --force`")
     }
 
     /// `error` as the host's failure at `step`.

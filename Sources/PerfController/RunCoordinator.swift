@@ -167,48 +167,44 @@ public struct RunCoordinator: Sendable {
     private func connect(
         _ plan: RunPlan, runDirectory: String, record: inout RunRecord
     ) async throws -> [NodeLink] {
-        let preflight = ClusterPreflight(
-            cluster: request.cluster, vendor: request.vendor, agentExecutable: agentExecutable, onEvent: onEvent)
-        let outcomes = await preflight.connect(plan, runDirectory: runDirectory)
-        var links: [NodeLink] = []
-        var errors: [UserError] = []
-        for (index, outcome) in outcomes.enumerated() {
-            switch outcome {
-            case .success(let agent):
-                links.append(agent.link)
-                record.hosts[index].hostname = agent.hello.hostname
-                record.hosts[index].agentVersion = agent.hello.agentVersion
-                record.hosts[index].protocolVersion = agent.hello.protocolVersion
-                record.hosts[index].clockOffsetMs = agent.clock?.offsetMs
-                record.hosts[index].clockUncertaintyMs = agent.clock?.uncertaintyMs
-            case .failure(let error):
-                errors.append(error)
-            }
-        }
-        guard errors.isEmpty else {
-            for link in links { await link.close() }
-            throw UserErrors(errors)
-        }
-        return links
+        let opened = try await openAgents(plan, runDirectory: runDirectory, record: &record)
+        return plan.nodes.map { opened[$0.nodeRank]! }
     }
 
-    /// Opens new sessions (with preflight) with the nodes of `hosts` and returns `links`
-    /// with theirs replaced; throws naming every node that could not be reached.
+    /// Opens new sessions with the nodes of `hosts` and returns `links` with theirs
+    /// replaced; throws naming every node that could not be reached.
     private func reconnect(
         _ hosts: [String], plan: RunPlan, links: [NodeLink], runDirectory: String, record: inout RunRecord
     ) async throws -> [NodeLink] {
         var subset = plan
         subset.nodes = plan.nodes.filter { hosts.contains($0.hostName) }
         for node in subset.nodes { await links[node.nodeRank].close() }
+        var replaced = links
+        for (nodeRank, link) in try await openAgents(subset, runDirectory: runDirectory, record: &record) {
+            replaced[nodeRank] = link
+            record.hosts[nodeRank].reconnects = (record.hosts[nodeRank].reconnects ?? 0) + 1
+        }
+        try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
+        return replaced
+    }
+
+    /// Opens sessions with the nodes of `plan` (hello, clock probes, preflight), records
+    /// what each agent said in run.json's hosts, and returns the links by node rank; throws
+    /// naming every node that failed, after closing the others.
+    private func openAgents(
+        _ plan: RunPlan, runDirectory: String, record: inout RunRecord
+    ) async throws -> [Int: NodeLink] {
         let preflight = ClusterPreflight(
             cluster: request.cluster, vendor: request.vendor, agentExecutable: agentExecutable, onEvent: onEvent)
-        var replaced = links
+        var links: [Int: NodeLink] = [:]
         var errors: [UserError] = []
-        for (node, outcome) in zip(subset.nodes, await preflight.connect(subset, runDirectory: runDirectory)) {
+        for (node, outcome) in zip(plan.nodes, await preflight.connect(plan, runDirectory: runDirectory)) {
             switch outcome {
             case .success(let agent):
-                replaced[node.nodeRank] = agent.link
-                record.hosts[node.nodeRank].reconnects = (record.hosts[node.nodeRank].reconnects ?? 0) + 1
+                links[node.nodeRank] = agent.link
+                record.hosts[node.nodeRank].hostname = agent.hello.hostname
+                record.hosts[node.nodeRank].agentVersion = agent.hello.agentVersion
+                record.hosts[node.nodeRank].protocolVersion = agent.hello.protocolVersion
                 record.hosts[node.nodeRank].clockOffsetMs = agent.clock?.offsetMs
                 record.hosts[node.nodeRank].clockUncertaintyMs = agent.clock?.uncertaintyMs
             case .failure(let error):
@@ -216,11 +212,10 @@ public struct RunCoordinator: Sendable {
             }
         }
         guard errors.isEmpty else {
-            for node in subset.nodes where replaced[node.nodeRank] !== links[node.nodeRank] { await replaced[node.nodeRank].close() }
+            for link in links.values { await link.close() }
             throw UserErrors(errors)
         }
-        try ResultsWriter.write(record, to: FilePaths.join(runDirectory, "run.json"))
-        return replaced
+        return links
     }
 
     /// Runs one round on every node and judges it; also returns the nodes that gave no
